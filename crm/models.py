@@ -1,0 +1,1 @@
+"""The mirrored CRM records, in the unified (Merge-style) model."""

@@ -1,0 +1,1 @@
+"""Salesforce connections, sync runs, write intents and the write log."""

@@ -1,0 +1,15 @@
+"""Root URLs. Each app contributes its own `urls.py`."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+admin.site.site_header = "SalesMonk support"
+admin.site.site_title = "SalesMonk support"
+admin.site.index_title = "Customers, connections and writes"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    # `/accounts/<id>` is the company page linked from Salesforce, so logins live elsewhere.
+    path("auth/", include("allauth.urls")),
+    path("", include("salesmonk.tenants.urls")),
+]

@@ -1,0 +1,1 @@
+"""Sites, events, visitors, sessions and companies seen on customers' websites."""
