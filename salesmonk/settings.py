@@ -70,9 +70,7 @@ if not DEBUG and (not ALLOWED_HOSTS or "*" in ALLOWED_HOSTS):
 CSRF_TRUSTED_ORIGINS: list[str] = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 # Base of the links SalesMonk writes into Salesforce, e.g. `<base>/accounts/<id>`.
-SALESMONK_BASE_URL: str = env.str("SALESMONK_BASE_URL", default="http://127.0.0.1:8000").rstrip(
-    "/"
-)
+SALESMONK_BASE_URL: str = env.str("SALESMONK_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 # --- Applications --------------------------------------------------------------------------
 
@@ -208,6 +206,8 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Development serves straight from the source folders; production from `collectstatic`.
+WHITENOISE_USE_FINDERS = DEBUG
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

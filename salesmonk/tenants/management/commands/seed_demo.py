@@ -20,11 +20,9 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(self, *args: Any, **options: Any) -> None:
-        tenant, created = Tenant.objects.get_or_create(
-            slug="acme", defaults={"name": DEMO_TENANT}
-        )
+        tenant, created = Tenant.objects.get_or_create(slug="acme", defaults={"name": DEMO_TENANT})
         member = self._user(*DEMO_MEMBER, first_name="Dana", last_name="Demo", is_staff=False)
-        staff = self._user(*DEMO_STAFF, first_name="Sam", last_name="Support", is_staff=True)
+        self._user(*DEMO_STAFF, first_name="Sam", last_name="Support", is_staff=True)
         _, joined = Membership.objects.get_or_create(
             tenant=tenant, user=member, defaults={"role": Role.OWNER}
         )

@@ -1,0 +1,43 @@
+"""Project-wide fixtures: a tenant with a logged-in member, and an outsider tenant."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from salesmonk.tenants.factories import MembershipFactory, TenantFactory
+from salesmonk.tenants.models import Membership, Role, Tenant
+
+
+@pytest.fixture
+def tenant(db: None) -> Tenant:
+    return TenantFactory(name="Acme Inc")
+
+
+@pytest.fixture
+def owner(tenant: Tenant) -> Membership:
+    return MembershipFactory(tenant=tenant, role=Role.OWNER, user__email="owner@acme.example")
+
+
+@pytest.fixture
+def owner_client(owner: Membership) -> Client:
+    client = Client()
+    client.force_login(owner.user)
+    return client
+
+
+@pytest.fixture
+def outsider(db: None) -> Membership:
+    """The owner of another tenant: every test file checks our data never reaches them."""
+    return MembershipFactory(
+        tenant=TenantFactory(name="Globex Corp"),
+        role=Role.OWNER,
+        user__email="owner@globex.example",
+    )
+
+
+@pytest.fixture
+def outsider_client(outsider: Membership) -> Client:
+    client = Client()
+    client.force_login(outsider.user)
+    return client
