@@ -6,6 +6,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from selenium import webdriver
@@ -16,8 +17,11 @@ CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[webdriver.Chrome]:
-    """A headless browser; skipped locally when Chromium is missing, required in CI."""
+def chromium(live_server: Any) -> Iterator[webdriver.Chrome]:
+    """A headless browser; skipped locally when Chromium is missing, required in CI.
+
+    It depends on `live_server` so it quits (closing its keep-alive connections) before the
+    server shuts down."""
     if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
         if os.environ.get("SALESMONK_REQUIRE_BROWSER"):
             pytest.fail("Chromium and chromedriver are required (apt-get install chromium-driver)")
@@ -46,3 +50,12 @@ def browser() -> Iterator[webdriver.Chrome]:
     finally:
         driver.quit()
         shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture
+def browser(chromium: webdriver.Chrome) -> Iterator[webdriver.Chrome]:
+    """The shared browser with a clean slate; it leaves for a blank page afterwards so no late
+    request (a favicon, say) reaches the live server after the test's database is gone."""
+    chromium.delete_all_cookies()
+    yield chromium
+    chromium.get("about:blank")

@@ -9,14 +9,13 @@ import pytest
 from django.core.management import call_command
 from selenium.webdriver.common.by import By
 
-from salesmonk.tests.browser import browser  # noqa: F401  (fixture)
+from salesmonk.tests.browser import browser, chromium  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_demo_member_logs_in_and_out(browser, live_server) -> None:  # noqa: F811
     call_command("seed_demo", stdout=StringIO())
-    browser.delete_all_cookies()
     browser.get(f"{live_server.url}/")
 
     # Anonymous visitors land on the styled login page.
