@@ -1,0 +1,1 @@
+"""Salesforce's REST API under `/services/data/vNN.N/`."""
