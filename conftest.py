@@ -1,4 +1,5 @@
-"""Project-wide fixtures: a tenant with a logged-in member, and an outsider tenant."""
+"""Project-wide fixtures: a tenant with a logged-in member, an outsider tenant, and the
+Salesforce emulator (`sf_emulator`, `sf_org`)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from django.test import Client
 
 from salesmonk.tenants.factories import MembershipFactory, TenantFactory
 from salesmonk.tenants.models import Membership, Role, Tenant
+
+pytest_plugins = ["salesforce_emulator.testing"]
 
 
 @pytest.fixture

@@ -72,6 +72,16 @@ CSRF_TRUSTED_ORIGINS: list[str] = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # Base of the links SalesMonk writes into Salesforce, e.g. `<base>/accounts/<id>`.
 SALESMONK_BASE_URL: str = env.str("SALESMONK_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
+# --- Salesforce ----------------------------------------------------------------------------
+
+# Salesforce REST API version used for every call.
+SALESFORCE_API_VERSION: str = env.str("SALESFORCE_API_VERSION", default="59.0")
+# When set, Salesforce's hosts are routed to this Salesforce emulator (development, tests,
+# benchmarks). Empty in production: the same code then talks to the real Salesforce.
+SALESFORCE_EMULATOR_URL: str = env.str("SALESFORCE_EMULATOR_URL", default="")
+if SALESFORCE_EMULATOR_URL and not DEBUG:
+    raise ImproperlyConfigured("SALESFORCE_EMULATOR_URL is for development only (DEBUG=true).")
+
 # --- Applications --------------------------------------------------------------------------
 
 INSTALLED_APPS = [

@@ -94,6 +94,15 @@ def test_production_settings_with_real_values_load() -> None:
             },
             "ALLOWED_HOSTS must list",
         ),
+        (
+            {
+                "SECRET_KEY": GOOD_KEY,
+                "SALESMONK_ENCRYPTION_KEYS": FERNET_KEY,
+                "ALLOWED_HOSTS": "app.salesmonk.example",
+                "SALESFORCE_EMULATOR_URL": "http://127.0.0.1:8484",
+            },
+            "SALESFORCE_EMULATOR_URL is for development only",
+        ),
     ],
 )
 def test_production_refuses_to_start_without_real_secrets(
