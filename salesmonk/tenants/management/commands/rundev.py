@@ -1,4 +1,5 @@
-"""Run the whole product locally: the job cluster and the web server, stopped together."""
+"""Run the whole product locally: the Salesforce emulator (when `SALESFORCE_EMULATOR_URL` points
+at this machine), the job cluster and the web server, stopped together."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ import subprocess
 import sys
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
 from salesmonk.tenants.management.commands.seed_demo import DEMO_MEMBER, DEMO_STAFF
@@ -18,20 +21,39 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--addr", default="127.0.0.1:8000", help="host:port to serve on")
-
-    def handle(self, *args: Any, addr: str, **options: Any) -> None:
-        manage = [sys.executable, "manage.py"]
-        children = {
-            "jobs": subprocess.Popen([*manage, "qcluster"]),
-            "web": subprocess.Popen([*manage, "runserver", addr, "--noreload"]),
-        }
-        base = f"http://{addr}"
-        self.stdout.write(
-            self.style.SUCCESS(f"\nSalesMonk is starting on {base}/\n")
-            + f"  Customer app:  {base}/   ({DEMO_MEMBER[0]} / {DEMO_MEMBER[1]})\n"
-            + f"  Support admin: {base}/admin/   ({DEMO_STAFF[0]} / {DEMO_STAFF[1]})\n"
-            + "  Press Ctrl-C to stop.\n"
+        parser.add_argument(
+            "--emulator-data",
+            default="emulator.sqlite3",
+            help="file the Salesforce emulator keeps its orgs in",
         )
+
+    def handle(self, *args: Any, addr: str, emulator_data: str, **options: Any) -> None:
+        manage = [sys.executable, "manage.py"]
+        children: dict[str, subprocess.Popen[bytes]] = {}
+        emulator = urlsplit(settings.SALESFORCE_EMULATOR_URL)
+        if emulator.hostname in ("127.0.0.1", "localhost") and emulator.port:
+            children["salesforce-emulator"] = subprocess.Popen(
+                [
+                    *(sys.executable, "-m", "salesforce_emulator"),
+                    *("--host", emulator.hostname, "--port", str(emulator.port)),
+                    *("--data", emulator_data, "--seed", "demo"),
+                ]
+            )
+        children["jobs"] = subprocess.Popen([*manage, "qcluster"])
+        children["web"] = subprocess.Popen([*manage, "runserver", addr, "--noreload"])
+        base = f"http://{addr}"
+        lines = [
+            self.style.SUCCESS(f"\nSalesMonk is starting on {base}/"),
+            f"  Customer app:  {base}/   ({DEMO_MEMBER[0]} / {DEMO_MEMBER[1]})",
+            f"  Support admin: {base}/admin/   ({DEMO_STAFF[0]} / {DEMO_STAFF[1]})",
+        ]
+        if "salesforce-emulator" in children:
+            lines.append(
+                f"  Salesforce emulator: {settings.SALESFORCE_EMULATOR_URL} "
+                f"(admin@acme.example / salesmonk-demo)"
+            )
+        lines.append("  Press Ctrl-C to stop.\n")
+        self.stdout.write("\n".join(lines))
         stopping = False
 
         def stop(*_: object) -> None:
