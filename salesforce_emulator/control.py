@@ -17,9 +17,11 @@ from salesforce_emulator.dml import DmlContext
 from salesforce_emulator.errors import ApiError
 from salesforce_emulator.ids import KEY_PREFIXES, to18
 from salesforce_emulator.org import Org
+from salesforce_emulator.schema.standard_objects import OPPORTUNITY_STAGES
 from salesforce_emulator.state import Emulator
 
 P = "/__emulator__"
+_STAGES = {s[0]: s for s in OPPORTUNITY_STAGES}
 _RULES = [
     ("/health", "health", ["GET"]),
     ("/orgs", "orgs", ["GET", "POST"]),
@@ -335,6 +337,15 @@ def seed_raw(org: Org, records: dict[str, list[dict[str, Any]]]) -> dict[str, li
                 if "CreatedDate" in values:
                     for k in ("LastModifiedDate", "SystemModstamp"):
                         row[k] = values.get(k, row["CreatedDate"])
+                if o.name == "Opportunity" and row.get("StageName") in _STAGES:
+                    _, prob, closed, won, forecast = _STAGES[row["StageName"]]
+                    defaults = {
+                        "IsClosed": closed,
+                        "IsWon": won,
+                        "Probability": float(prob),
+                        "ForecastCategoryName": forecast,
+                    }
+                    row.update({k: v for k, v in defaults.items() if k not in values})
                 if o.name in ("Contact", "Lead") and "Name" not in values:
                     row["Name"] = " ".join(
                         p for p in (row.get("FirstName"), row.get("LastName")) if p
