@@ -1,1 +1,0 @@
-"""The mirrored CRM records, in the unified (Merge-style) model."""

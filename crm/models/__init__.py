@@ -1,0 +1,34 @@
+"""The mirrored CRM records, in the unified (Merge-style) model."""
+
+from crm.models.activities import (
+    ActivityType,
+    Direction,
+    Engagement,
+    EngagementContact,
+    EngagementType,
+    Note,
+    Task,
+    TaskStatus,
+)
+from crm.models.base import MirrorModel
+from crm.models.deals import Opportunity, OpportunityStatus, Stage
+from crm.models.people import Account, Contact, Lead, User
+
+__all__ = [
+    "Account",
+    "ActivityType",
+    "Contact",
+    "Direction",
+    "Engagement",
+    "EngagementContact",
+    "EngagementType",
+    "Lead",
+    "MirrorModel",
+    "Note",
+    "Opportunity",
+    "OpportunityStatus",
+    "Stage",
+    "Task",
+    "TaskStatus",
+    "User",
+]
