@@ -35,9 +35,12 @@ class Clock:
             self.frozen_at = when
 
     def freeze(self, frozen: bool) -> None:
-        self.frozen_at = self.now() if frozen else None
-        if not frozen:
-            pass
+        """Stop the clock, or let it tick again from where it stood (advances kept)."""
+        if frozen:
+            self.frozen_at = self.now()
+        elif self.frozen_at is not None:
+            stood, self.frozen_at = self.frozen_at, None
+            self.set(stood)
 
     def stamp(self) -> str:
         return fmt_datetime(self.now())

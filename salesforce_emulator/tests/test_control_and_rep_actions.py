@@ -153,3 +153,33 @@ def test_generator_is_deterministic(sf_emulator) -> None:
     finally:
         delete_org(sf_emulator.base_url, a.name)
         delete_org(sf_emulator.base_url, b.name)
+
+
+def test_clock_moves_and_stamps_follow(sf_org: EmulatedOrg) -> None:
+    frozen = sf_org.control.clock(freeze=True)["now"]
+    sf = sf_org.salesforce()
+    first = sf.Lead.create({"LastName": "A", "Company": "C"})["id"]
+    second = sf.Lead.create({"LastName": "B", "Company": "C"})["id"]
+    stamps = {sf.Lead.get(i)["SystemModstamp"] for i in (first, second)}
+    assert stamps == {frozen}
+    moved = sf_org.control.clock(set="2030-01-01T00:00:00Z")["now"]
+    assert moved == "2030-01-01T00:00:00.000+0000"
+    sf.Lead.update(first, {"Title": "CEO"})
+    assert sf.Lead.get(first)["LastModifiedDate"] == moved
+    ticking = sf_org.control.clock(advance_seconds=60, freeze=False)
+    assert ticking["now"] >= "2030-01-01T00:01:00.000+0000"
+    assert ticking["frozen"] is False
+
+
+def test_reset_wipes_data_but_keeps_logins(sf_org: EmulatedOrg) -> None:
+    sf = sf_org.salesforce()
+    sf.Lead.create({"LastName": "A", "Company": "C"})
+    sf_org.control.reset()
+    assert sf.query("SELECT COUNT() FROM Lead")["totalSize"] == 0
+    assert sf.query("SELECT COUNT() FROM OpportunityStage")["totalSize"] == 10
+    assert (
+        sf_org.salesforce().query("SELECT Id FROM User WHERE Username = '" + sf_org.username + "'")[
+            "totalSize"
+        ]
+        == 1
+    )
