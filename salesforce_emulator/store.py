@@ -22,6 +22,8 @@ class OrgStore:
         self.rows: dict[str, dict[str, Any]] = {}
         self.types: dict[str, str] = {}
         self.by_object: dict[str, dict[str, dict[str, Any]]] = {}
+        # Bumped on every change to an object's rows, so cached query orders know they're stale.
+        self.revisions: dict[str, int] = {}
         # Id of an Account/Contact/Lead/Opportunity -> Ids of Tasks/Events pointing at it.
         self.activities: dict[str, set[str]] = {}
         self._journal: list[tuple[str, str, dict[str, Any] | None]] | None = None
@@ -38,6 +40,10 @@ class OrgStore:
                     return r.values()
             return ()
         return rows.values()
+
+    def revision(self, object_name: str) -> int:
+        """Changes so far to `object_name`'s rows (lets the SOQL engine reuse sorted orders)."""
+        return self.revisions.get(object_name, 0)
 
     def get(self, record_id: str) -> Mapping[str, Any] | None:
         rid = record_id if len(record_id) == 18 and record_id in self.rows else to18(record_id)
@@ -59,6 +65,7 @@ class OrgStore:
             self.flush()
 
     def _set(self, obj: str, rid: str, row: dict[str, Any] | None, old: dict[str, Any] | None):
+        self.revisions[obj] = self.revisions.get(obj, 0) + 1
         if obj in ACTIVITY_OBJECTS:
             for key in ("WhoId", "WhatId"):
                 if old and old.get(key):
@@ -98,6 +105,8 @@ class OrgStore:
             self.flush()
 
     def clear(self) -> None:
+        for obj in self.revisions:
+            self.revisions[obj] += 1
         self.rows.clear()
         self.types.clear()
         self.by_object.clear()

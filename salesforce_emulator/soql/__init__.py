@@ -8,11 +8,14 @@ outside the supported subset raises `SoqlError` rather than returning rows.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import datetime
+from typing import Any
 
 from .compiler import Compiler, order_getter, sort_rows
 from .errors import unsupported_object
 from .nodes import Query
+from .ordering import presorted
 from .parser import parse
 from .projection import build_projection
 from .resolver import Resolver
@@ -56,12 +59,23 @@ def execute(
     selected = [resolver.resolve(root, path) for path in query.fields]
     compiler = Compiler(resolver, root, now, include_deleted)
     predicate = compiler.compile(query.where) if query.where is not None else None
+    ordered_by = [compiler.resolve(item.field) for item in query.order_by]
     keys = [
-        (order_getter(compiler.resolve(item.field)), item.descending, item.nulls_first)
-        for item in query.order_by
+        (order_getter(resolved), item.descending, item.nulls_first)
+        for resolved, item in zip(ordered_by, query.order_by, strict=True)
     ]
 
-    scanned = source.scan(root.name)
+    scanned: Iterable[Mapping[str, Any]] = source.scan(root.name)
+    ordered = None
+    if keys and not query.is_count and not any(resolved.hops for resolved in ordered_by):
+        # Ordered by the object's own fields only: reuse the presorted rows ("index").
+        spec = tuple(
+            (resolved.field.name, item.descending, item.nulls_first)
+            for resolved, item in zip(ordered_by, query.order_by, strict=True)
+        )
+        ordered = presorted(source, root.name, spec, lambda: scanned, sort_rows, keys)
+        if ordered is not None:
+            scanned = ordered
     if include_deleted:
         rows = list(scanned) if predicate is None else [r for r in scanned if predicate(r)]
     elif predicate is None:
@@ -69,7 +83,7 @@ def execute(
     else:
         rows = [r for r in scanned if not r.get("IsDeleted") and predicate(r)]
 
-    if keys and not query.is_count:
+    if keys and not query.is_count and ordered is None:
         sort_rows(rows, keys)
     start = query.offset or 0
     stop = None if query.limit is None else start + query.limit
