@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from crm.models import Account, Contact, Engagement, EngagementContact, MirrorModel
+from crm.models.base import REMOTE_ID_LENGTH
 from crm.normalize import normalize_domain, normalize_email, normalize_phone
 from crm.relations import Relation, all_relations, relations_of, relations_to
 from salesmonk.tenants.models import Tenant
@@ -284,7 +285,11 @@ def _engagement_contacts_rebuild(*, tenant: Tenant, remote_ids: Sequence[str]) -
     )
     EngagementContact.objects.for_tenant(tenant).filter(engagement_id__in=list(lists)).delete()
     wanted = {
-        pk: [rid for rid in dict.fromkeys(rids) if isinstance(rid, str) and 0 < len(rid) <= 18]
+        pk: [
+            rid
+            for rid in dict.fromkeys(rids)
+            if isinstance(rid, str) and 0 < len(rid) <= REMOTE_ID_LENGTH
+        ]
         for pk, rids in lists.items()
         if isinstance(rids, list)
     }
