@@ -15,6 +15,7 @@ from salesforce_emulator import dml, rep_actions
 from salesforce_emulator.clock import fmt_datetime, parse_datetime
 from salesforce_emulator.dml import DmlContext
 from salesforce_emulator.errors import ApiError
+from salesforce_emulator.generator_counts import generate_counts
 from salesforce_emulator.ids import KEY_PREFIXES, to18
 from salesforce_emulator.org import Org
 from salesforce_emulator.schema.standard_objects import OPPORTUNITY_STAGES
@@ -172,10 +173,15 @@ class ControlApi:
         out: dict[str, Any] = {}
         if "generator" in body:
             spec = body["generator"] or {}
-            with org.lock:
-                out["generated"] = generator.generate(
-                    org, int(spec.get("size", 100)), int(spec.get("seed", 0))
-                )
+            seed = int(spec.get("seed", 0))
+            try:
+                with org.lock:
+                    if spec.get("counts") is not None:
+                        out["generated"] = generate_counts(org, dict(spec["counts"]), seed)
+                    else:
+                        out["generated"] = generator.generate(org, int(spec.get("size", 100)), seed)
+            except (TypeError, ValueError) as exc:
+                raise ControlError(400, str(exc)) from None
         if "records" in body:
             out["ids"] = seed_raw(org, body["records"])
         return _json(out, 201)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from salesforce_emulator import generator
+from salesforce_emulator.generator_counts import generate_counts
 from salesforce_emulator.state import Emulator
 
 DEMO_ORG = "acme"
@@ -15,8 +16,11 @@ DEMO_CLIENT_SECRET = "salesmonk-demo-secret"
 DEMO_REDIRECTS = ["http://127.0.0.1:8000/...", "http://localhost:8000/..."]
 
 
-def ensure_demo(emu: Emulator, size: int = 500, seed: int = 42) -> list[str]:
-    """Create the demo org if it is missing; return human-readable lines describing it."""
+def ensure_demo(
+    emu: Emulator, size: int = 500, seed: int = 42, counts: dict[str, int] | None = None
+) -> list[str]:
+    """Create the demo org if it is missing (`counts` overrides `size` with exact numbers per
+    object); return human-readable lines describing it."""
     org = emu.get_org(DEMO_ORG)
     created = org is None
     if org is None:
@@ -50,7 +54,10 @@ def ensure_demo(emu: Emulator, size: int = 500, seed: int = 42) -> list[str]:
             ],
         )
         with org.lock:
-            generator.generate(org, size, seed)
+            if counts:
+                generate_counts(org, counts, seed)
+            else:
+                generator.generate(org, size, seed)
     counts = {o: len(r) for o, r in org.store.by_object.items()}
     return [
         f"Demo org '{DEMO_ORG}' {'created' if created else 'already present'} "

@@ -11,6 +11,16 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from salesforce_emulator.clock import fmt_datetime
+from salesforce_emulator.generator_data import (
+    FIRST,
+    LAST,
+    REPS,
+    SUBJECTS,
+    SUFFIXES,
+    TITLES,
+    TLDS,
+    WORDS,
+)
 from salesforce_emulator.ids import KEY_PREFIXES
 from salesforce_emulator.org import Org
 from salesforce_emulator.schema.standard_objects import (
@@ -18,176 +28,6 @@ from salesforce_emulator.schema.standard_objects import (
     OCR_ROLES,
     OPPORTUNITY_STAGES,
     SOURCES,
-)
-
-FIRST = [
-    "Ada",
-    "Alan",
-    "Grace",
-    "Linus",
-    "Margaret",
-    "Barbara",
-    "Ken",
-    "Dennis",
-    "Frances",
-    "Edsger",
-    "Donald",
-    "Radia",
-    "John",
-    "Sophie",
-    "Tim",
-    "Hedy",
-    "Katherine",
-    "Guido",
-    "Yukihiro",
-    "Bjarne",
-    "Anita",
-    "Claude",
-    "Lynn",
-    "Niklaus",
-    "Mary",
-    "Ivan",
-    "Leslie",
-    "Shafi",
-    "Joan",
-    "Fran",
-    "Priya",
-    "Mateo",
-    "Chloe",
-    "Lars",
-    "Ingrid",
-    "Kwame",
-    "Aiko",
-    "Omar",
-    "Elena",
-    "Noah",
-]
-LAST = [
-    "Lovelace",
-    "Turing",
-    "Hopper",
-    "Torvalds",
-    "Hamilton",
-    "Liskov",
-    "Thompson",
-    "Ritchie",
-    "Allen",
-    "Dijkstra",
-    "Knuth",
-    "Perlman",
-    "McCarthy",
-    "Wilson",
-    "Berners-Lee",
-    "Lamarr",
-    "Johnson",
-    "Rossum",
-    "Matsumoto",
-    "Stroustrup",
-    "Borg",
-    "Shannon",
-    "Conway",
-    "Wirth",
-    "Keller",
-    "Sutherland",
-    "Lamport",
-    "Goldwasser",
-    "Clarke",
-    "Bilas",
-    "Patel",
-    "Garcia",
-    "Martin",
-    "Nielsen",
-    "Berg",
-    "Mensah",
-    "Tanaka",
-    "Haddad",
-    "Rossi",
-    "O'Brien",
-    "Müller",
-]
-WORDS = [
-    "Acme",
-    "Globex",
-    "Initech",
-    "Umbrella",
-    "Stark",
-    "Wayne",
-    "Wonka",
-    "Soylent",
-    "Cyberdyne",
-    "Tyrell",
-    "Hooli",
-    "Vandelay",
-    "Pied",
-    "Piper",
-    "Dunder",
-    "Mifflin",
-    "Gringotts",
-    "Oscorp",
-    "Aperture",
-    "Black",
-    "Mesa",
-    "Massive",
-    "Dynamic",
-    "Nakatomi",
-    "Monarch",
-    "Vehement",
-    "Zorg",
-    "Blue",
-    "Sun",
-    "Gekko",
-    "Virtucon",
-    "Prestige",
-    "Kerb",
-    "Northwind",
-    "Contoso",
-    "Fabrikam",
-    "Tailspin",
-    "Litware",
-    "Adatum",
-    "Proseware",
-    "Wingtip",
-    "Lucerne",
-    "Alpine",
-    "Bluewave",
-    "Cobalt",
-    "Quantum",
-    "Nimbus",
-    "Vertex",
-    "Helix",
-    "Summit",
-    "Harbor",
-    "Maple",
-    "Orbit",
-    "Falcon",
-    "Granite",
-    "Copper",
-    "Silver",
-    "Lumen",
-    "Atlas",
-]
-SUFFIXES = ("Inc", "LLC", "Ltd", "GmbH", "Group", "Labs", "Systems", "Holdings", "Co", "SA")
-TLDS = (".com", ".com", ".com", ".io", ".co.uk", ".de", ".fr", ".net", ".org", ".co")
-TITLES = (
-    "CEO",
-    "CTO",
-    "VP Sales",
-    "Head of Marketing",
-    "Marketing Manager",
-    "Engineer",
-    "Product Manager",
-    "Director of Operations",
-    "Sales Rep",
-    "CFO",
-    None,
-)
-SUBJECTS = ("Call", "Email", "Follow-up", "Demo", "Send quote", "Intro meeting", "Check-in")
-REPS = (
-    ("Sam", "Seller"),
-    ("Jo", "Closer"),
-    ("Max", "Pipeline"),
-    ("Kim", "Quota"),
-    ("Lee", "Prospect"),
 )
 
 
@@ -220,6 +60,42 @@ def _phone(rng: random.Random) -> str:
             f"+49 (0) 30 {b}{c}",
         )
     )
+
+
+def company_identity(rng: random.Random, i: int) -> tuple[str, str]:
+    """(name, domain) of the i-th company: names repeat across companies, domains never."""
+    word = rng.choice(WORDS)
+    company = f"{word} {rng.choice(SUFFIXES)}" if rng.random() < 0.7 else f"{word} {i}"
+    return company, f"{word.lower()}{i}{rng.choice(TLDS)}"
+
+
+def account_values(rng: random.Random, company: str, domain: str) -> dict[str, Any]:
+    """An Account's fields; the website is written in one of the many forms reps type."""
+    return {
+        "Name": company,
+        "Website": _website(rng, domain),
+        "Phone": _phone(rng),
+        "Industry": rng.choice(INDUSTRIES),
+        "NumberOfEmployees": rng.choice((5, 12, 50, 200, 1500, 12000)),
+        "BillingCountry": rng.choice(("USA", "UK", "Germany", "France")),
+        "AccountSource": rng.choice(SOURCES),
+        "Type": rng.choice(("Prospect", "Customer - Direct", None)),
+    }
+
+
+def person(rng: random.Random, domain: str) -> dict[str, Any]:
+    """A contact/lead at `domain`: name pools with accents and apostrophes, varied emails."""
+    first, last = rng.choice(FIRST), rng.choice(LAST)
+    local = rng.choice((f"{first}.{last}", f"{first[0]}{last}", first, f"{first}_{last}"))
+    return {
+        "FirstName": first,
+        "LastName": last,
+        "Name": f"{first} {last}",
+        "Email": f"{local}@{domain}".lower().replace("'", "").replace("ü", "u"),
+        "Phone": _phone(rng) if rng.random() < 0.8 else None,
+        "Title": rng.choice(TITLES),
+        "LeadSource": rng.choice(SOURCES),
+    }
 
 
 class _Builder:
@@ -262,6 +138,72 @@ class _Builder:
         self.rows.append((obj, row))
         return row
 
+    def activity(
+        self,
+        owners: list[str],
+        last_activity: dict[str, str],
+        target: str | None,
+        what: str | None,
+        created: datetime,
+        kind: str | None = None,
+    ) -> None:
+        """A Task (80%) or Event due between 10 days ahead and 60 days ago; past ones feed
+        `last_activity` (the LastActivityDate roll-up) of who and what."""
+        rng, today = self.rng, self.now.date()
+        day = (today - timedelta(days=rng.randrange(-10, 60))).isoformat()
+        if kind is None:
+            kind = "Task" if rng.random() < 0.8 else "Event"
+        if kind == "Task":
+            status = rng.choice(("Completed", "Completed", "Not Started", "In Progress"))
+            self.add(
+                "Task",
+                {
+                    "WhoId": target,
+                    "WhatId": what,
+                    "Subject": rng.choice(SUBJECTS),
+                    "ActivityDate": day,
+                    "Status": status,
+                    "Priority": "Normal",
+                    "IsClosed": status == "Completed",
+                    "Type": "Call",
+                },
+                created,
+                rng.choice(owners),
+            )
+        else:
+            start = datetime.fromisoformat(day + "T15:00:00+00:00")
+            self.add(
+                "Event",
+                {
+                    "WhoId": target,
+                    "WhatId": what,
+                    "Subject": "Meeting",
+                    "ActivityDateTime": fmt_datetime(start),
+                    "StartDateTime": fmt_datetime(start),
+                    "EndDateTime": fmt_datetime(start + timedelta(minutes=30)),
+                    "DurationInMinutes": 30,
+                    "ActivityDate": day,
+                },
+                created,
+                rng.choice(owners),
+            )
+        if day <= today.isoformat():
+            for t in (target, what):
+                if t and last_activity.get(t, "") < day:
+                    last_activity[t] = day
+
+    def finish(self, last_activity: dict[str, str]) -> dict[str, int]:
+        """Apply LastActivityDate, load every row at once and count them per object."""
+        for _, row in self.rows:
+            if row["Id"] in last_activity and "LastActivityDate" in row:
+                row["LastActivityDate"] = last_activity[row["Id"]]
+        self.org.store.bulk_load(self.rows)
+        counts: dict[str, int] = {}
+        for obj, _ in self.rows:
+            counts[obj] = counts.get(obj, 0) + 1
+        counts["total"] = len(self.rows)
+        return counts
+
 
 def generate(org: Org, size: int, seed: int = 0) -> dict[str, int]:
     """Add `size` accounts (and about 10 related records per account) to `org`."""
@@ -298,84 +240,14 @@ def generate(org: Org, size: int, seed: int = 0) -> dict[str, int]:
     def when() -> datetime:
         return now - timedelta(seconds=rng.randrange(3600, 86400 * 90))
 
-    def person(domain: str) -> dict[str, Any]:
-        first, last = rng.choice(FIRST), rng.choice(LAST)
-        local = rng.choice((f"{first}.{last}", f"{first[0]}{last}", first, f"{first}_{last}"))
-        return {
-            "FirstName": first,
-            "LastName": last,
-            "Name": f"{first} {last}",
-            "Email": f"{local}@{domain}".lower().replace("'", "").replace("ü", "u"),
-            "Phone": _phone(rng) if rng.random() < 0.8 else None,
-            "Title": rng.choice(TITLES),
-            "LeadSource": rng.choice(SOURCES),
-        }
-
-    def activity(target: str, what: str | None, created: datetime) -> None:
-        day = (today - timedelta(days=rng.randrange(-10, 60))).isoformat()
-        if rng.random() < 0.8:
-            status = rng.choice(("Completed", "Completed", "Not Started", "In Progress"))
-            b.add(
-                "Task",
-                {
-                    "WhoId": target,
-                    "WhatId": what,
-                    "Subject": rng.choice(SUBJECTS),
-                    "ActivityDate": day,
-                    "Status": status,
-                    "Priority": "Normal",
-                    "IsClosed": status == "Completed",
-                    "Type": "Call",
-                },
-                created,
-                rng.choice(owners),
-            )
-        else:
-            start = datetime.fromisoformat(day + "T15:00:00+00:00")
-            b.add(
-                "Event",
-                {
-                    "WhoId": target,
-                    "WhatId": what,
-                    "Subject": "Meeting",
-                    "ActivityDateTime": fmt_datetime(start),
-                    "StartDateTime": fmt_datetime(start),
-                    "EndDateTime": fmt_datetime(start + timedelta(minutes=30)),
-                    "DurationInMinutes": 30,
-                    "ActivityDate": day,
-                },
-                created,
-                rng.choice(owners),
-            )
-        if day <= today.isoformat():
-            for t in (target, what):
-                if t and last_activity.get(t, "") < day:
-                    last_activity[t] = day
-
     for i in range(size):
-        word = rng.choice(WORDS)
-        company = f"{word} {rng.choice(SUFFIXES)}" if rng.random() < 0.7 else f"{word} {i}"
-        domain = f"{word.lower()}{i}{rng.choice(TLDS)}"
+        company, domain = company_identity(rng, i)
         owner = rng.choice(owners)
         created = when()
-        acct = b.add(
-            "Account",
-            {
-                "Name": company,
-                "Website": _website(rng, domain),
-                "Phone": _phone(rng),
-                "Industry": rng.choice(INDUSTRIES),
-                "NumberOfEmployees": rng.choice((5, 12, 50, 200, 1500, 12000)),
-                "BillingCountry": rng.choice(("USA", "UK", "Germany", "France")),
-                "AccountSource": rng.choice(SOURCES),
-                "Type": rng.choice(("Prospect", "Customer - Direct", None)),
-            },
-            created,
-            owner,
-        )
+        acct = b.add("Account", account_values(rng, company, domain), created, owner)
         contacts = []
         for _ in range(rng.randrange(1, 6)):
-            values = person(domain)
+            values = person(rng, domain)
             values.update(
                 AccountId=acct["Id"], MobilePhone=_phone(rng) if rng.random() < 0.3 else None
             )
@@ -385,7 +257,7 @@ def generate(org: Org, size: int, seed: int = 0) -> dict[str, int]:
             contacts.append(c)
             emails_seen.append(c["Email"])
             if rng.random() < 0.6:
-                activity(c["Id"], acct["Id"], created)
+                b.activity(owners, last_activity, c["Id"], acct["Id"], created)
         for _ in range(rng.randrange(0, 3)):
             stage = rng.choice(stages)
             close = today + timedelta(days=rng.randrange(-120, 120))
@@ -419,7 +291,13 @@ def generate(org: Org, size: int, seed: int = 0) -> dict[str, int]:
                     created,
                 )
             if rng.random() < 0.5:
-                activity(contacts[0]["Id"] if contacts else None, opp["Id"], created)
+                b.activity(
+                    owners,
+                    last_activity,
+                    contacts[0]["Id"] if contacts else None,
+                    opp["Id"],
+                    created,
+                )
         if rng.random() < 0.3:
             b.add(
                 "Note",
@@ -433,7 +311,7 @@ def generate(org: Org, size: int, seed: int = 0) -> dict[str, int]:
             )
         for _ in range(rng.randrange(0, 4)):
             lead_domain = domain if rng.random() < 0.3 else f"{rng.choice(WORDS).lower()}-{i}.com"
-            values = person(lead_domain)
+            values = person(rng, lead_domain)
             if emails_seen and rng.random() < 0.1:
                 values["Email"] = rng.choice(emails_seen)
             values.update(
@@ -446,13 +324,5 @@ def generate(org: Org, size: int, seed: int = 0) -> dict[str, int]:
             lead_owner = queue if queue and rng.random() < 0.15 else rng.choice(owners)
             lead = b.add("Lead", values, when(), lead_owner)
             if rng.random() < 0.4:
-                activity(lead["Id"], None, created)
-    for _, row in b.rows:
-        if row["Id"] in last_activity and "LastActivityDate" in row:
-            row["LastActivityDate"] = last_activity[row["Id"]]
-    org.store.bulk_load(b.rows)
-    counts: dict[str, int] = {}
-    for obj, _ in b.rows:
-        counts[obj] = counts.get(obj, 0) + 1
-    counts["total"] = len(b.rows)
-    return counts
+                b.activity(owners, last_activity, lead["Id"], None, created)
+    return b.finish(last_activity)

@@ -73,9 +73,14 @@ class ControlClient:
         size: int | None = None,
         seed: int = 0,
         records: dict[str, list[dict[str, Any]]] | None = None,
+        counts: dict[str, int] | None = None,
     ) -> dict[str, Any]:
+        """Generate `size` accounts (~10 records each) or exactly `counts` per object, and/or
+        insert raw `records`."""
         body: dict[str, Any] = {}
-        if size is not None:
+        if counts is not None:
+            body["generator"] = {"counts": counts, "seed": seed}
+        elif size is not None:
             body["generator"] = {"size": size, "seed": seed}
         if records is not None:
             body["records"] = records
