@@ -405,9 +405,17 @@ def undelete(org: Org, record_id: str, ctx: DmlContext) -> str:
 
 
 def upsert(
-    org: Org, obj_name: str, field_name: str, value: str, data: dict[str, Any], ctx: DmlContext
+    org: Org,
+    obj_name: str,
+    field_name: str,
+    value: str,
+    data: dict[str, Any],
+    ctx: DmlContext,
+    *,
+    update_only: bool = False,
 ) -> tuple[str, bool]:
-    """Upsert by external id: (id, created). Several matches raise a 300 ApiError."""
+    """Upsert by external id: (id, created). Several matches raise a 300 ApiError; with
+    `update_only` (REST `?updateOnly=true`) no match is a 404 instead of a create."""
     obj = object_or_404(org, obj_name)
     f = obj.field(field_name)
     if f is None or not (f.external_id or f.name == "Id"):
@@ -433,7 +441,7 @@ def upsert(
     body = {k: v for k, v in data.items() if k.lower() != f.name.lower()}
     if matches:
         return update(org, obj.name, matches[0]["Id"], body, ctx), False
-    if f.name == "Id":
+    if f.name == "Id" or update_only:
         raise ApiError(404, "NOT_FOUND", "The requested resource does not exist")
     body[f.name] = value
     return create(org, obj.name, body, ctx), True

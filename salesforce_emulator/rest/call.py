@@ -28,6 +28,8 @@ class Call:
     raw_body: bytes = b""
     parsed: Any = _MISSING
     in_composite: bool = False
+    # A composite with allOrNone=true imposes all-or-none on its collection subrequests.
+    force_all_or_none: bool = False
 
     def json(self) -> Any:
         if self.parsed is _MISSING:
@@ -62,3 +64,5 @@ class Reply:
     status: int = 200
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
+    # A collection answered 200 but some records failed (a composite with allOrNone halts).
+    failed: bool = False

@@ -34,7 +34,7 @@ def _records(call: Call) -> tuple[list[Any], bool]:
         raise ApiError(400, "JSON_PARSER_ERROR", "The request body must contain 'records'")
     if len(body["records"]) > MAX_RECORDS:
         raise _too_many()
-    return body["records"], bool(body.get("allOrNone", False))
+    return body["records"], bool(body.get("allOrNone", False)) or call.force_all_or_none
 
 
 def _result_error(exc: ApiError) -> dict[str, Any]:
@@ -79,6 +79,10 @@ def run_each(
     return results
 
 
+def _reply(results: list[dict[str, Any]]) -> Reply:
+    return Reply(body=results, failed=not all(r["success"] for r in results))
+
+
 def _type_of(record: Any) -> str:
     if not isinstance(record, dict):
         raise ApiError(400, "JSON_PARSER_ERROR", "Each record must be a JSON object")
@@ -97,11 +101,12 @@ def collection(call: Call) -> Reply:
         if len(ids) > MAX_RECORDS:
             raise _too_many()
         all_or_none = (call.args.get("allOrNone") or "false").lower() == "true"
+        all_or_none = all_or_none or call.force_all_or_none
 
         def do_delete(rid: str) -> dict[str, Any]:
             return {"id": dml.delete(org, None, rid, ctx), "success": True, "errors": []}
 
-        return Reply(body=run_each(call, ids, do_delete, all_or_none, [to18(i) or i for i in ids]))
+        return _reply(run_each(call, ids, do_delete, all_or_none, [to18(i) or i for i in ids]))
     records, all_or_none = _records(call)
     if call.method == "POST":
         for r in records:
@@ -113,7 +118,7 @@ def collection(call: Call) -> Reply:
             new_id = dml.create(org, _type_of(r), r, ctx)
             return {"id": new_id, "success": True, "errors": []}
 
-        return Reply(body=run_each(call, records, do_create, all_or_none, [None] * len(records)))
+        return _reply(run_each(call, records, do_create, all_or_none, [None] * len(records)))
     if call.method == "PATCH":
         rids = [(r.get("id") or r.get("Id")) if isinstance(r, dict) else None for r in records]
 
@@ -125,8 +130,8 @@ def collection(call: Call) -> Reply:
             done = dml.update(org, _type_of(r), rid, body, ctx)
             return {"id": done, "success": True, "errors": []}
 
-        return Reply(
-            body=run_each(
+        return _reply(
+            run_each(
                 call, records, do_update, all_or_none, [to18(i) or i if i else None for i in rids]
             )
         )
@@ -200,4 +205,4 @@ def upsert(call: Call, obj: str, field: str) -> Reply:
             raise
         return {"id": rid, "success": True, "errors": [], "created": created}
 
-    return Reply(body=run_each(call, records, do_upsert, all_or_none, [None] * len(records)))
+    return _reply(run_each(call, records, do_upsert, all_or_none, [None] * len(records)))

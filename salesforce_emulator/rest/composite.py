@@ -1,7 +1,9 @@
 """`composite`: up to 25 subrequests in one API call, `@{ref.path}` references, allOrNone.
 
 Subrequests may be sObject, query/queryAll and collection resources; at most 5 of them may
-be queries or collections, as on a real org.
+be queries or collections, as on a real org. References reach into bodies (`@{ref.id}`,
+`@{q.records[0].Id}`, `@{coll[0].id}`). With allOrNone=true the composite's flag also
+applies to its collection subrequests, overriding theirs, as Salesforce documents.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ MAX_SUBREQUESTS = 25
 MAX_QUERIES_OR_COLLECTIONS = 5
 _REF_RE = re.compile(r"@\{([^}]*)\}")
 _REF_ID_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+_REF_NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 _HALTED = (
     "PROCESSING_HALTED",
     "The transaction was rolled back since another operation in the same transaction failed.",
@@ -52,7 +55,9 @@ class _Unresolved(Exception):
 
 
 def _lookup(results: dict[str, Any], expr: str) -> Any:
-    ref, _, path = expr.partition(".")
+    """`ref.field`, `ref.records[0].Id` or, for a collection's list, `ref[0].id`."""
+    m = _REF_NAME_RE.match(expr)
+    ref, path = (m.group(0), expr[m.end() :]) if m else (expr, "")
     if ref not in results or results[ref] is None:
         raise _Unresolved(expr)
     value = results[ref]
@@ -120,8 +125,8 @@ def composite(call: Call) -> Reply:
         failed_at = None
         for i, sub in enumerate(plans):
             ref = sub["referenceId"]
-            reply = _run_sub(call, sub, results)
-            ok = reply.status < 300
+            reply = _run_sub(call, sub, results, all_or_none)
+            ok = reply.status < 300 and not (all_or_none and reply.failed)
             results[ref] = reply.body if ok else None
             out.append(
                 {
@@ -153,7 +158,7 @@ def composite(call: Call) -> Reply:
     return Reply(body={"compositeResponse": out})
 
 
-def _run_sub(call: Call, sub: dict[str, Any], results: dict[str, Any]) -> Reply:
+def _run_sub(call: Call, sub: dict[str, Any], results: dict[str, Any], all_or_none: bool) -> Reply:
     from salesforce_emulator.rest import routes
 
     method = (sub.get("method") or "").upper()
@@ -161,9 +166,11 @@ def _run_sub(call: Call, sub: dict[str, Any], results: dict[str, Any]) -> Reply:
         url = _substitute(sub.get("url") or "", results)
         payload = _substitute(sub.get("body"), results) if "body" in sub else None
     except _Unresolved as exc:
+        expr = exc.args[0]
+        m = _REF_NAME_RE.match(expr)
         message = (
-            f"Invalid reference specified. No value for {exc.args[0]} found in "
-            f"{exc.args[0].split('.')[0]}."
+            f"Invalid reference specified. No value for {expr} found in "
+            f"{m.group(0) if m else expr}."
         )
         return Reply(400, [{"errorCode": "PROCESSING_HALTED", "message": message}])
     parts = urlsplit(url)
@@ -180,6 +187,7 @@ def _run_sub(call: Call, sub: dict[str, Any], results: dict[str, Any]) -> Reply:
         headers=headers,
         raw_body=json.dumps(payload).encode() if payload is not None else b"",
         in_composite=True,
+        force_all_or_none=all_or_none,
     )
     try:
         endpoint, args = routes.match(parts.path, method)

@@ -11,11 +11,12 @@ from salesforce_emulator.soql import SoqlError, execute
 
 DEFAULT_BATCH = 2000
 MIN_BATCH = 200
-_BATCH_RE = re.compile(r"batchSize\s*=\s*(\d+)", re.I)
+_BATCH_RE = re.compile(r"batchSize\s*=\s*(-?\d+)", re.I)
 
 
 def batch_size(call: Call) -> int:
-    """`Sforce-Query-Options: batchSize=N`, clamped to Salesforce's 200..2000."""
+    """`Sforce-Query-Options: batchSize=N`, clamped to Salesforce's 200..2000 (the header is a
+    preference, never an error); a value that is not a number leaves the default 2,000."""
     m = _BATCH_RE.search(call.headers.get("Sforce-Query-Options", ""))
     if not m:
         return DEFAULT_BATCH

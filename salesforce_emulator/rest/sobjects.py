@@ -179,17 +179,20 @@ def upsert(call: Call, obj: str, field: str, value: str) -> Reply:
     if call.method not in ("PATCH", "POST"):
         raise ApiError(405, "METHOD_NOT_ALLOWED", f"HTTP Method '{call.method}' not allowed.")
     body = call.json() or {}
+    update_only = (call.args.get("updateOnly") or "").lower() == "true"
     with org.lock:
         try:
-            new_id, created = dml.upsert(org, o.name, field, value, body, call.dml())
+            new_id, created = dml.upsert(
+                org, o.name, field, value, body, call.dml(), update_only=update_only
+            )
         except ApiError as exc:
             if exc.status == 300:
                 return Reply(300, exc.extra["urls"])
             raise
-    payload = {"id": new_id, "success": True, "errors": [], "created": created}
-    if float(call.version) < 46.0:
+    payload = {"id": new_id, "success": True, "errors": []}
+    if float(call.version) < 46.0:  # `created` and the 200 for updates arrived in 46.0
         return Reply(201, payload) if created else Reply(204)
-    return Reply(201 if created else 200, payload)
+    return Reply(201 if created else 200, payload | {"created": created})
 
 
 def _window(call: Call) -> tuple[datetime, datetime]:
@@ -214,6 +217,20 @@ def _window(call: Call) -> tuple[datetime, datetime]:
     return start, min(end, now)
 
 
+MAX_REPLICATION_IDS = 600_000
+
+
+def _check_id_limit(found: int) -> None:
+    """getUpdated/getDeleted answer at most 600,000 ids; more asks for a narrower window."""
+    if found > MAX_REPLICATION_IDS:
+        raise ApiError(
+            400,
+            "EXCEEDED_ID_LIMIT",
+            f"{found} ids found: more than {MAX_REPLICATION_IDS}; choose start and end dates "
+            "closer together",
+        )
+
+
 def updated(call: Call, obj: str) -> Reply:
     o = _obj(call, obj)
     start, end = _window(call)
@@ -226,6 +243,7 @@ def updated(call: Call, obj: str) -> Reply:
             for r in call.org.store.scan(o.name)
             if not r["IsDeleted"] and lo <= r["SystemModstamp"] < hi
         ]
+    _check_id_limit(len(ids))
     return Reply(body={"ids": ids, "latestDateCovered": hi})
 
 
@@ -242,6 +260,7 @@ def deleted(call: Call, obj: str) -> Reply:
             for r in call.org.store.scan(o.name)
             if r["IsDeleted"] and lo <= r["SystemModstamp"] < hi
         ]
+    _check_id_limit(len(recs))
     return Reply(
         body={
             "deletedRecords": recs,
