@@ -39,6 +39,9 @@ _ALLOWED = {
     "collection_upsert",
     "describe",
     "describe_global",
+    # getUpdated / getDeleted are sObject resources, which composite accepts.
+    "updated",
+    "deleted",
 }
 _HEAVY = {
     "query",
