@@ -36,6 +36,7 @@ def resources(call: Call) -> Reply:
 
 
 def limits(call: Call) -> Reply:
+    """Documented limit names for the call's API version; only DailyApiRequests moves."""
     alloc = call.org.settings.api_allocation
     body = {
         "ConcurrentAsyncGetReportInstances": {"Max": 200, "Remaining": 200},
@@ -50,7 +51,11 @@ def limits(call: Call) -> Reply:
         "HourlyTimeBasedWorkflow": {"Max": 50, "Remaining": 50},
         "SingleEmail": {"Max": 15, "Remaining": 15},
     }
-    return Reply(body=body)
+    if float(call.version) < 49.0:  # renamed DailyBulkApiBatches in 49.0
+        body["DailyBulkApiRequests"] = body.pop("DailyBulkApiBatches")
+    if float(call.version) < 47.0:  # Bulk API 2.0 query limits appeared in 47.0
+        del body["DailyBulkV2QueryFileStorageMB"], body["DailyBulkV2QueryJobs"]
+    return Reply(body=dict(sorted(body.items())))
 
 
 def _obj(call: Call, name: str) -> ObjectSchema:
