@@ -165,6 +165,7 @@ class Emulator:
         refresh: bool = False,
     ) -> tuple[Token, Token | None]:
         now = time.time()
+        used = org.clock.now().timestamp()  # idle time follows the org clock (tests move it)
         refresh_tok = None
         if refresh:
             refresh_tok = Token(
@@ -184,7 +185,7 @@ class Emulator:
             "access",
             client_id,
             now,
-            now,
+            used,
             refresh_token=refresh_tok.token if refresh_tok else None,
         )
         self._save(access)
@@ -204,7 +205,7 @@ class Emulator:
         if org is None:
             return None
         timeout = org.settings.session_timeout_seconds
-        now = time.time()
+        now = org.clock.now().timestamp()
         if timeout and now - tok.last_used > timeout:
             tok.expired = True
             self._save(tok)

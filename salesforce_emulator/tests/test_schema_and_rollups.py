@@ -132,3 +132,24 @@ def test_latency_fault_delays_every_call(sf, sf_org: EmulatedOrg) -> None:
     started = time.perf_counter()
     sf.query("SELECT COUNT() FROM Lead")
     assert time.perf_counter() - started < 0.15
+
+
+def test_idle_sessions_time_out_on_the_org_clock(sf_org: EmulatedOrg) -> None:
+    from simple_salesforce import Salesforce
+    from simple_salesforce.exceptions import SalesforceExpiredSession
+
+    sf_org.control.update(session_timeout_seconds=3600)
+    sf = sf_org.salesforce()
+    direct = Salesforce(
+        instance_url=sf_org.instance_url, session_id=sf.session_id, session=sf_org.session()
+    )
+    assert direct.query("SELECT COUNT() FROM Lead")["totalSize"] == 0
+    sf_org.control.clock(advance_seconds=1800)
+    assert direct.query("SELECT COUNT() FROM Lead")["totalSize"] == 0  # activity resets idling
+    sf_org.control.clock(advance_seconds=3601)
+    with pytest.raises(SalesforceExpiredSession) as exc:
+        direct.query("SELECT COUNT() FROM Lead")
+    assert exc.value.content[0]["errorCode"] == "INVALID_SESSION_ID"
+    # a client holding credentials logs in again on INVALID_SESSION_ID and carries on
+    assert sf.query("SELECT COUNT() FROM Lead")["totalSize"] == 0
+    assert sf_org.counters()["by_kind"]["auth"] == 2
