@@ -81,6 +81,11 @@ SALESFORCE_API_VERSION: str = env.str("SALESFORCE_API_VERSION", default="59.0")
 SALESFORCE_EMULATOR_URL: str = env.str("SALESFORCE_EMULATOR_URL", default="")
 if SALESFORCE_EMULATOR_URL and not DEBUG:
     raise ImproperlyConfigured("SALESFORCE_EMULATOR_URL is for development only (DEBUG=true).")
+# SalesMonk's connected app (OAuth consumer key and secret).
+SALESFORCE_CLIENT_ID: str = env.str("SALESFORCE_CLIENT_ID", default="")
+SALESFORCE_CLIENT_SECRET: str = env.str("SALESFORCE_CLIENT_SECRET", default="")
+# First retry delay after a 5xx or network error; doubles on each further attempt.
+SALESFORCE_RETRY_BACKOFF_SECONDS: float = env.float("SALESFORCE_RETRY_BACKOFF_SECONDS", default=1.0)
 
 # --- Applications --------------------------------------------------------------------------
 

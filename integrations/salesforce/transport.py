@@ -20,6 +20,9 @@ from requests.adapters import HTTPAdapter
 
 SALESFORCE_HOST_SUFFIXES = (".salesforce.com", ".force.com")
 MAX_CONSECUTIVE_SESSION_REJECTIONS = 3
+# (connect, read) seconds for every call unless the caller sets its own: a hung socket must
+# end as a retryable error, not a stuck worker.
+DEFAULT_TIMEOUT = (10.0, 120.0)
 _LOGIN_PATHS = ("/services/oauth2/token", "/services/Soap/u/")
 
 
@@ -33,7 +36,16 @@ def is_salesforce_host(host: str) -> bool:
     return any(host.endswith(suffix) for suffix in SALESFORCE_HOST_SUFFIXES)
 
 
-class EmulatorRoutingAdapter(HTTPAdapter):
+class TimeoutAdapter(HTTPAdapter):
+    """Applies `DEFAULT_TIMEOUT` to requests sent without one (simple-salesforce sets none)."""
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = DEFAULT_TIMEOUT
+        return super().send(request, **kwargs)
+
+
+class EmulatorRoutingAdapter(TimeoutAdapter):
     """Sends requests for Salesforce hosts to the emulator's base URL instead."""
 
     def __init__(self, emulator_url: str, **kwargs: Any) -> None:
@@ -78,9 +90,8 @@ def build_session(*, emulator_url: str | None = None) -> requests.Session:
     """A session for one Salesforce connection, routed to the emulator when configured."""
     session = requests.Session()
     target = emulator_url if emulator_url is not None else settings.SALESFORCE_EMULATOR_URL
-    if target:
-        adapter = EmulatorRoutingAdapter(target)
-        session.mount("https://", adapter)
-        session.mount("http://", adapter)
+    adapter = EmulatorRoutingAdapter(target) if target else TimeoutAdapter()
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
     session.hooks["response"].append(_SessionRejectionGuard(MAX_CONSECUTIVE_SESSION_REJECTIONS))
     return session

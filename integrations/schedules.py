@@ -1,0 +1,58 @@
+"""The django-q2 schedules of the read sync: one per connected tenant.
+
+Declared here and reconciled idempotently (by the connect/disconnect services and by
+`manage.py salesforce_schedules`), never created at import time.
+"""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.utils import timezone
+from django_q.models import Schedule
+
+from integrations.models import ConnectionStatus, SalesforceConnection
+from salesmonk.tenants.models import Tenant
+
+READ_SYNC_TASK = "integrations.tasks.read_sync"
+PREFIX = "salesforce-read-sync:"
+
+
+def schedule_name(tenant: Tenant) -> str:
+    return f"{PREFIX}{tenant.pk}"
+
+
+def schedule_read_sync(conn: SalesforceConnection) -> Schedule:
+    """Create or update the tenant's polling schedule (first run right away)."""
+    schedule, _ = Schedule.objects.update_or_create(
+        name=schedule_name(conn.tenant),
+        defaults={
+            "func": READ_SYNC_TASK,
+            "args": repr(str(conn.tenant_id)),
+            "schedule_type": Schedule.MINUTES,
+            "minutes": conn.sync_interval_minutes,
+            "repeats": -1,
+            "next_run": timezone.now(),
+        },
+    )
+    return schedule
+
+
+def unschedule_read_sync(tenant: Tenant) -> int:
+    deleted, _ = Schedule.objects.filter(name=schedule_name(tenant)).delete()
+    return deleted
+
+
+def reconcile() -> tuple[int, int]:
+    """Every connected tenant has its schedule, nobody else has one: (created or updated,
+    removed)."""
+    connected: QuerySet[SalesforceConnection] = SalesforceConnection.objects.filter(
+        status=ConnectionStatus.CONNECTED
+    ).select_related("tenant")
+    wanted = {schedule_name(c.tenant) for c in connected}
+    for conn in connected:
+        existing = Schedule.objects.filter(name=schedule_name(conn.tenant)).first()
+        if existing is None or existing.minutes != conn.sync_interval_minutes:
+            schedule_read_sync(conn)
+    stale = Schedule.objects.filter(name__startswith=PREFIX).exclude(name__in=wanted)
+    removed, _ = stale.delete()
+    return len(wanted), removed

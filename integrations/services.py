@@ -1,0 +1,179 @@
+"""Connecting and disconnecting a tenant's Salesforce org.
+
+Connecting ends the same way whichever OAuth grant produced the tokens: we look up the user
+who authorized us, refuse anyone who is not a Salesforce administrator (SalesMonk reads the
+whole org and, once enabled, writes to it), store the tokens encrypted, record an audit
+event, and schedule the read sync once the transaction commits.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from simple_salesforce.format import format_soql
+
+from integrations import schedules
+from integrations.models import ConnectionStatus, SalesforceConnection
+from integrations.salesforce.client import SalesforceClient, SalesforceError
+from integrations.salesforce.transport import build_session
+from salesmonk.tenants.models import Tenant, User
+from salesmonk.tenants.services import audit_record
+
+log = logging.getLogger(__name__)
+
+
+class ConnectError(Exception):
+    """Connecting failed; the message is meant for the person connecting."""
+
+
+@dataclass(frozen=True)
+class Installer:
+    remote_id: str
+    username: str
+    name: str
+    email: str
+    profile: str
+    is_admin: bool
+
+
+def _token_request(login_url: str, data: dict[str, str]) -> dict[str, Any]:
+    response = build_session().post(
+        f"{login_url.rstrip('/')}/services/oauth2/token",
+        data={
+            **data,
+            "client_id": settings.SALESFORCE_CLIENT_ID,
+            "client_secret": settings.SALESFORCE_CLIENT_SECRET,
+        },
+    )
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    if response.status_code != 200 or "access_token" not in body:
+        detail = (
+            body.get("error_description") or body.get("error") or f"HTTP {response.status_code}"
+        )
+        raise ConnectError(f"Salesforce did not grant access: {detail}.")
+    return body
+
+
+def oauth_exchange_code(*, login_url: str, code: str, redirect_uri: str) -> dict[str, Any]:
+    """The web-server flow's last step: an authorization code for tokens (with refresh)."""
+    return _token_request(
+        login_url,
+        {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri},
+    )
+
+
+def oauth_password_grant(*, login_url: str, username: str, password: str) -> dict[str, Any]:
+    """For support and development: Salesforce issues no refresh token with this grant, so
+    the connection needs reconnecting when the session expires."""
+    return _token_request(
+        login_url, {"grant_type": "password", "username": username, "password": password}
+    )
+
+
+def _installer(client: SalesforceClient, user_id: str) -> Installer:
+    rows = client.query_all(
+        format_soql(
+            "SELECT Id, Username, Name, Email, Profile.Name, Profile.PermissionsModifyAllData "
+            "FROM User WHERE Id = {}",
+            user_id,
+        )
+    )
+    if not rows:
+        raise ConnectError("Salesforce did not tell us which user authorized SalesMonk.")
+    row = rows[0]
+    profile = row.get("Profile") or {}
+    return Installer(
+        remote_id=row["Id"],
+        username=row.get("Username") or "",
+        name=row.get("Name") or "",
+        email=row.get("Email") or "",
+        profile=profile.get("Name") or "",
+        is_admin=bool(profile.get("PermissionsModifyAllData")),
+    )
+
+
+def connection_connect(
+    *, tenant: Tenant, acting_user: User | None, login_url: str, tokens: dict[str, Any]
+) -> SalesforceConnection:
+    """Finish connecting with the tokens of any OAuth grant; refuses non-administrators."""
+    user_id = tokens.get("id", "").rstrip("/").rsplit("/", 1)[-1]
+    org_id = tokens.get("id", "").rstrip("/").rsplit("/", 2)[-2] if tokens.get("id") else ""
+    probe = SalesforceConnection(
+        tenant=tenant,
+        login_url=login_url,
+        instance_url=tokens["instance_url"],
+        org_id=org_id,
+    )
+    probe.access_token = tokens["access_token"]
+    try:
+        installer = _installer(SalesforceClient(probe, purpose="read"), user_id)
+    except SalesforceError as exc:
+        raise ConnectError(f"Could not read the connecting user from Salesforce: {exc}") from exc
+    if not installer.is_admin:
+        raise ConnectError(
+            f"{installer.username or 'This user'} is not a Salesforce administrator "
+            f"(profile: {installer.profile or 'unknown'}). A Salesforce administrator must "
+            "connect SalesMonk, because it reads your whole org and can write to it."
+        )
+    with transaction.atomic():
+        conn, created = SalesforceConnection.objects.select_for_update().get_or_create(
+            tenant=tenant, defaults={"login_url": login_url}
+        )
+        conn.login_url = login_url
+        conn.instance_url = tokens["instance_url"]
+        conn.org_id = org_id
+        conn.access_token = tokens["access_token"]
+        if tokens.get("refresh_token") or conn.org_id != org_id:
+            conn.refresh_token = tokens.get("refresh_token", "")
+        conn.installer_remote_id = installer.remote_id
+        conn.installer_username = installer.username
+        conn.installer_name = installer.name
+        conn.installer_email = installer.email
+        conn.installer_is_admin = installer.is_admin
+        conn.status = ConnectionStatus.CONNECTED
+        conn.last_error = ""
+        conn.last_error_at = None
+        conn.connected_at = timezone.now()
+        conn.save()
+        audit_record(
+            tenant=tenant,
+            actor=acting_user,
+            action="salesforce.connected" if created else "salesforce.reconnected",
+            target=installer.username,
+            data={"org_id": org_id, "instance_url": conn.instance_url, "sandbox": conn.is_sandbox},
+        )
+        transaction.on_commit(lambda: schedules.schedule_read_sync(conn))
+    return conn
+
+
+def connection_disconnect(*, tenant: Tenant, acting_user: User | None) -> SalesforceConnection:
+    """Forget the tokens (revoking them at Salesforce when possible) and stop syncing.
+    The mirrored data stays until the tenant reconnects or is deleted."""
+    conn = SalesforceConnection.objects.get(tenant=tenant)
+    token = conn.refresh_token or conn.access_token
+    if token:
+        try:
+            build_session().post(
+                f"{conn.login_url.rstrip('/')}/services/oauth2/revoke", data={"token": token}
+            )
+        except Exception:  # revocation is a courtesy; forgetting the token is what matters
+            log.warning("Token revocation failed for tenant %s", tenant.pk, exc_info=True)
+    with transaction.atomic():
+        conn.access_token = ""
+        conn.refresh_token = ""
+        conn.status = ConnectionStatus.DISCONNECTED
+        conn.sync_claimed_at = None
+        conn.save()
+        audit_record(
+            tenant=tenant, actor=acting_user, action="salesforce.disconnected", target=conn.org_id
+        )
+        transaction.on_commit(lambda: schedules.unschedule_read_sync(tenant))
+    return conn
