@@ -38,7 +38,8 @@ def test_admin_connects_with_the_web_server_flow(
     )
     assert conn.installer_is_admin is True
     # Tokens are encrypted at rest and decrypt to working values.
-    assert conn.access_token and conn.refresh_token
+    assert conn.access_token
+    assert conn.refresh_token
     assert conn.access_token not in conn.access_token_encrypted
     assert conn.refresh_token not in conn.refresh_token_encrypted
     event = AuditEvent.objects.for_tenant(owner.tenant).get(action="salesforce.connected")

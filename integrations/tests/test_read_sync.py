@@ -78,7 +78,8 @@ def test_initial_sync_mirrors_every_object(
     assert contact.account.remote_id == contact.account_remote_id
     assert contact.owner is not None
     opp = Opportunity.objects.for_tenant(tenant).first()
-    assert opp.stage is not None and opp.stage.name
+    assert opp.stage is not None
+    assert opp.stage.name
     remote = next(r for r in sf_settings.records("Opportunity") if r["Id"] == opp.remote_id)
     assert opp.status == ("WON" if remote["IsWon"] else "LOST" if remote["IsClosed"] else "OPEN")
     # Leads owned by a queue keep the queue's id and no user.
@@ -246,7 +247,8 @@ def test_budget_stops_cleanly_and_resumes_without_gaps_at_a_shared_timestamp(
     assert "budget" in first.error
     assert Lead.objects.for_tenant(owner.tenant).count() == 2000
     state = SyncState.objects.for_tenant(owner.tenant).get(object_name="Lead")
-    assert state.watermark is not None and state.full_started_at is not None
+    assert state.watermark is not None
+    assert state.full_started_at is not None
 
     SalesforceConnection.objects.filter(pk=conn.pk).update(api_daily_budget=100)
     second = read_sync_run(tenant=owner.tenant, objects=["Lead"])
