@@ -126,6 +126,7 @@ class SalesforceClient:
         self.purpose = purpose
         self._sleep = sleep
         self.usage = Usage()
+        self.last_total_size = 0  # totalSize of the latest query, for progress reports
         self._usage_day = timezone.now().date()
         self._allowance = self._remaining_allowance()
         self.session = build_session()
@@ -298,6 +299,7 @@ class SalesforceClient:
         page = self._call(
             lambda: self.sf.query(soql, include_deleted=include_deleted, headers=headers)
         )
+        self.last_total_size = int(page.get("totalSize", 0))
         while True:
             yield page["records"]
             if page.get("done", True) or not page.get("nextRecordsUrl"):

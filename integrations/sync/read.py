@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 # getDeleted reaches back 15 days and getUpdated 30: older checkpoints need a full read.
 MAX_CHECKPOINT_AGE = dt.timedelta(days=14)
 ID_CHUNK = 500  # ids per `Id IN (...)` lookup: well inside the 16 KB URI limit
-Progress = Callable[[str, int, int], None]
+Progress = Callable[[str, int, int], None]  # (object, rows read, rows in the query)
 
 
 @dataclass
@@ -207,7 +207,7 @@ class ReadSync:
             state.save(update_fields=["watermark", "watermark_id"])
             counts.read += len(page)
             if self.progress:
-                self.progress(spec.sobject, counts.read, len(seen))
+                self.progress(spec.sobject, len(seen), self.client.last_total_size)
         return seen
 
     def _apply(
