@@ -188,3 +188,23 @@ def test_without_outer_all_or_none_a_collection_keeps_partial_success(sf) -> Non
     assert [r["success"] for r in accounts["body"]] == [True, False]
     assert contact["httpStatusCode"] == 201
     assert sf.Contact.get(contact["body"]["id"])["AccountId"] == accounts["body"][0]["id"]
+
+
+def test_get_updated_and_deleted_as_subrequests(sf, sf_org: EmulatedOrg) -> None:
+    sf_org.control.clock(set="2030-06-15T12:00:00Z", freeze=True)
+    lead = sf.Lead.create({"LastName": "L", "Company": "C"})["id"]
+    gone = sf.Lead.create({"LastName": "G", "Company": "C"})["id"]
+    sf.Lead.delete(gone)
+    sf_org.control.clock(advance_seconds=120)
+    window = "start=2030-06-15T11:00:00%2B00:00&end=2030-06-15T13:00:00%2B00:00"
+    out = _composite(
+        sf,
+        [
+            {"method": "GET", "url": f"{V}/sobjects/Lead/updated?{window}", "referenceId": "u"},
+            {"method": "GET", "url": f"{V}/sobjects/Lead/deleted?{window}", "referenceId": "d"},
+        ],
+        all_or_none=False,
+    )
+    updated, deleted = (r["body"] for r in out)
+    assert updated == {"ids": [lead], "latestDateCovered": "2030-06-15T12:02:00.000+0000"}
+    assert [d["id"] for d in deleted["deletedRecords"]] == [gone]
