@@ -160,7 +160,6 @@ else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-FORMS_URLFIELD_ASSUME_HTTPS = True  # Django 6 behaviour: URLs typed without a scheme are https
 
 # --- Authentication (django-allauth: the email address is the login) ----------------------
 
