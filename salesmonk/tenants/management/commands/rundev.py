@@ -4,6 +4,7 @@ at this machine), the job cluster and the web server, stopped together."""
 from __future__ import annotations
 
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -13,7 +14,11 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
-from salesmonk.tenants.management.commands.seed_demo import DEMO_MEMBER, DEMO_STAFF
+from salesmonk.tenants.management.commands.seed_demo import (
+    DEMO_MEMBER,
+    DEMO_SALESFORCE_ADMIN,
+    DEMO_STAFF,
+)
 
 
 class Command(BaseCommand):
@@ -39,6 +44,8 @@ class Command(BaseCommand):
                     *("--data", emulator_data, "--seed", "demo"),
                 ]
             )
+        if "salesforce-emulator" in children:
+            self._connect_demo(manage, emulator.hostname or "127.0.0.1", emulator.port or 0)
         children["jobs"] = subprocess.Popen([*manage, "qcluster"])
         children["web"] = subprocess.Popen([*manage, "runserver", addr, "--noreload"])
         base = f"http://{addr}"
@@ -80,3 +87,26 @@ class Command(BaseCommand):
                 except subprocess.TimeoutExpired:
                     proc.kill()
             self.stdout.write("Stopped.")
+
+    def _connect_demo(self, manage: list[str], host: str, port: int) -> None:
+        """Once the emulator listens, connect the demo tenant to its demo org (first run
+        only); the job cluster then mirrors it on the tenant's schedule."""
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection((host, port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.3)
+        else:
+            self.stderr.write("The Salesforce emulator did not start; not connecting the demo.")
+            return
+        subprocess.run(
+            [
+                *manage,
+                "connect_salesforce",
+                *("--tenant", "acme", "--if-not-connected"),
+                *("--username", DEMO_SALESFORCE_ADMIN[0], "--password", DEMO_SALESFORCE_ADMIN[1]),
+            ],
+            check=False,
+        )

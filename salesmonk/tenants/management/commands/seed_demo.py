@@ -13,6 +13,9 @@ from salesmonk.tenants.services import audit_record
 DEMO_TENANT = "Acme Inc"
 DEMO_MEMBER = ("demo@example.com", "salesmonk-demo")
 DEMO_STAFF = ("support@example.com", "salesmonk-support")
+# The administrator of the Salesforce emulator's demo org (`python -m salesforce_emulator
+# --seed demo`), which `make run` connects the demo tenant to.
+DEMO_SALESFORCE_ADMIN = ("admin@acme.example", "salesmonk-demo")
 
 
 class Command(BaseCommand):
