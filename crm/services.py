@@ -15,8 +15,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from django.db import models, transaction
-from django.db.models import Count, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
@@ -26,7 +25,7 @@ from crm.normalize import normalize_domain, normalize_email, normalize_phone
 from crm.relations import Relation, all_relations, relations_of, relations_to
 from salesmonk.tenants.models import Tenant
 
-BATCH_SIZE = 500
+BATCH_SIZE = 2000  # one Salesforce query page
 # Columns the upsert never takes from a row: ours, not the remote record's.
 _OWN_FIELDS = frozenset({"id", "tenant", "created_at", "modified_at"})
 
@@ -238,18 +237,28 @@ def _upsert_batch(
         return result
 
     written = [row["remote_id"] for row in changed]
+    instances = [model(tenant=tenant, **row) for row in changed]
+    # Links are resolved before writing (one SELECT per relation for the whole batch), so
+    # the upsert writes each row once, links included.
+    linked = [r for r in relations_of(model) if r.remote_field in keys]
+    for relation in linked:
+        targets = _pks_by_remote_id(
+            tenant=tenant,
+            model=relation.target,
+            remote_ids={row[relation.remote_field] for row in changed},
+        )
+        attname = model._meta.get_field(relation.field).attname
+        for instance, row in zip(instances, changed, strict=True):
+            setattr(instance, attname, targets.get(row[relation.remote_field]))
     with transaction.atomic():
         # Our `id` is never in update_fields, so an existing row keeps it; the ids generated
         # for rows that turn out to exist are discarded by the database.
         model.objects.bulk_create(
-            [model(tenant=tenant, **row) for row in changed],
+            instances,
             update_conflicts=True,
             unique_fields=["tenant", "remote_id"],
-            update_fields=[*compared, "modified_at"],
+            update_fields=[*compared, *(r.field for r in linked), "modified_at"],
         )
-        for relation in relations_of(model):
-            if relation.remote_field in keys:
-                _link(tenant=tenant, relation=relation, rows=Q(remote_id__in=written))
         if model is Engagement and "contact_remote_ids" in keys:
             _engagement_contacts_rebuild(tenant=tenant, remote_ids=written)
         if created:
@@ -258,6 +267,17 @@ def _upsert_batch(
                 waiting &= Q(**{f"{relation.remote_field}__in": created})
                 _link(tenant=tenant, relation=relation, rows=waiting)
     return result
+
+
+def _pks_by_remote_id(
+    *, tenant: Tenant, model: type[MirrorModel], remote_ids: set[str]
+) -> dict[str, Any]:
+    wanted = [rid for rid in remote_ids if rid]
+    if not wanted:
+        return {}
+    return dict(
+        model.objects.for_tenant(tenant).filter(remote_id__in=wanted).values_list("remote_id", "pk")
+    )
 
 
 def _link(*, tenant: Tenant, relation: Relation, rows: Q) -> int:
@@ -389,20 +409,23 @@ def mirror_merge(
 
 
 def account_contact_counts_refresh(*, tenant: Tenant) -> int:
-    """Set `number_of_contacts` of every account to its live mirrored contacts, in one
-    UPDATE that touches only the accounts whose count differs; the number updated."""
-    count = Coalesce(
-        Subquery(
-            Contact.objects.filter(tenant=tenant, account=OuterRef("pk"), remote_was_deleted=False)
-            .order_by()
-            .values("account")
-            .annotate(n=Count("pk"))
-            .values("n")
-        ),
-        Value(0),
+    """Set `number_of_contacts` of every account to its live mirrored contacts; the number
+    of accounts updated. One aggregate query, one read of the current counts, and an update
+    of only the accounts whose count differs."""
+    counts = dict(
+        Contact.objects.filter(tenant=tenant, remote_was_deleted=False, account__isnull=False)
+        .order_by()
+        .values("account")
+        .annotate(n=Count("pk"))
+        .values_list("account", "n")
     )
-    return (
-        Account.objects.for_tenant(tenant)
-        .exclude(number_of_contacts=count)
-        .update(number_of_contacts=count, modified_at=timezone.now())
-    )
+    now = timezone.now()
+    changed = [
+        Account(pk=pk, number_of_contacts=counts.get(pk, 0), modified_at=now)
+        for pk, current in Account.objects.for_tenant(tenant).values_list(
+            "pk", "number_of_contacts"
+        )
+        if current != counts.get(pk, 0)
+    ]
+    Account.objects.bulk_update(changed, ["number_of_contacts", "modified_at"], batch_size=1000)
+    return len(changed)
