@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from django.db import models, transaction
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db import connection, models, transaction
+from django.db.models import Count, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
@@ -253,10 +254,9 @@ def _upsert_batch(
     with transaction.atomic():
         # Our `id` is never in update_fields, so an existing row keeps it; the ids generated
         # for rows that turn out to exist are discarded by the database.
-        model.objects.bulk_create(
-            instances,
-            update_conflicts=True,
-            unique_fields=["tenant", "remote_id"],
+        _bulk_upsert(
+            model=model,
+            instances=instances,
             update_fields=[*compared, *(r.field for r in linked), "modified_at"],
         )
         if model is Engagement and "contact_remote_ids" in keys:
@@ -267,6 +267,42 @@ def _upsert_batch(
                 waiting &= Q(**{f"{relation.remote_field}__in": created})
                 _link(tenant=tenant, relation=relation, rows=waiting)
     return result
+
+
+def _bulk_upsert(
+    *, model: type[MirrorModel], instances: list[MirrorModel], update_fields: list[str]
+) -> None:
+    """Insert or update on (tenant, remote_id). On PostgreSQL the rows are COPYed into a
+    staging table and merged with one `INSERT … SELECT … ON CONFLICT`: COPY's C encoder is
+    several times cheaper than quoting 2,000 rows of parameters in Python."""
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(
+            instances,
+            update_conflicts=True,
+            unique_fields=["tenant", "remote_id"],
+            update_fields=update_fields,
+        )
+        return
+    qn = connection.ops.quote_name
+    fields = list(model._meta.concrete_fields)
+    table, stage = qn(model._meta.db_table), qn(f"stage_{model._meta.db_table}")
+    columns = ", ".join(qn(f.column) for f in fields)
+    updates = ", ".join(
+        f"{qn(c)} = EXCLUDED.{qn(c)}"
+        for c in (model._meta.get_field(n).column for n in update_fields)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} (LIKE {table} INCLUDING DEFAULTS)")
+        with cursor.cursor.copy(f"COPY {stage} ({columns}) FROM STDIN") as copy:
+            for instance in instances:
+                copy.write_row(
+                    [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
+                )
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {stage} "
+            f"ON CONFLICT (tenant_id, remote_id) DO UPDATE SET {updates}"
+        )
+        cursor.execute(f"TRUNCATE {stage}")
 
 
 def _pks_by_remote_id(
@@ -409,23 +445,29 @@ def mirror_merge(
 
 
 def account_contact_counts_refresh(*, tenant: Tenant) -> int:
-    """Set `number_of_contacts` of every account to its live mirrored contacts; the number
-    of accounts updated. One aggregate query, one read of the current counts, and an update
-    of only the accounts whose count differs."""
-    counts = dict(
-        Contact.objects.filter(tenant=tenant, remote_was_deleted=False, account__isnull=False)
-        .order_by()
-        .values("account")
-        .annotate(n=Count("pk"))
-        .values_list("account", "n")
+    """Set `number_of_contacts` of every account to its live mirrored contacts, in one
+    UPDATE that touches only the accounts whose count differs; the number updated."""
+    count = Coalesce(
+        Subquery(
+            Contact.objects.filter(tenant=tenant, account=OuterRef("pk"), remote_was_deleted=False)
+            .order_by()
+            .values("account")
+            .annotate(n=Count("pk"))
+            .values("n")
+        ),
+        Value(0),
     )
-    now = timezone.now()
-    changed = [
-        Account(pk=pk, number_of_contacts=counts.get(pk, 0), modified_at=now)
-        for pk, current in Account.objects.for_tenant(tenant).values_list(
-            "pk", "number_of_contacts"
-        )
-        if current != counts.get(pk, 0)
-    ]
-    Account.objects.bulk_update(changed, ["number_of_contacts", "modified_at"], batch_size=1000)
-    return len(changed)
+    return (
+        Account.objects.for_tenant(tenant)
+        .exclude(number_of_contacts=count)
+        .update(number_of_contacts=count, modified_at=timezone.now())
+    )
+
+
+def mirror_analyze(*, models: Iterable[type[MirrorModel]]) -> None:
+    """Refresh the planner's statistics of mirror tables after a bulk load. A freshly
+    filled table still looks empty to PostgreSQL until autovacuum catches up, and the
+    queries that follow (link resolution, contact counts) then pick sequential scans."""
+    with connection.cursor() as cursor:
+        for model in models:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")

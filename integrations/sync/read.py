@@ -114,6 +114,10 @@ class ReadSync:
                 self._deletions(spec, change.deleted_ids)
             state.changes_checked_until = change.covered_until
             state.save(update_fields=["changes_checked_until"])
+        if self.full_reads:
+            crm_services.mirror_analyze(
+                models={SPECS_BY_OBJECT[name].model for name in self.full_reads}
+            )
         crm_services.account_contact_counts_refresh(tenant=self.tenant)
 
     # --- reading ---------------------------------------------------------------------------
