@@ -340,3 +340,36 @@ def test_task_runs_a_sync(
     connected.refresh_from_db()
     assert connected.last_sync_at is not None
     assert connected.sync_claimed_at is None
+
+
+def test_api_usage_is_counted_per_day_from_every_answer(
+    sf_settings: EmulatedOrg, connected: SalesforceConnection, owner: Membership
+) -> None:
+    from integrations.models import ApiUsageDay
+
+    sf_settings.control.seed(size=2)
+    before = sf_settings.control.api_usage()
+    run = read_sync_run(tenant=owner.tenant)
+
+    usage = ApiUsageDay.objects.for_tenant(owner.tenant).get()
+    assert usage.calls == run.api_calls + 1  # + the connect-time user lookup
+    assert usage.read_calls == usage.calls
+    after = sf_settings.control.api_usage()
+    assert after["used"] - before["used"] == run.api_calls
+    assert usage.org_used == after["used"]
+    assert usage.org_limit == after["allocation"]
+
+
+def test_org_allocation_spent_pauses_the_run(
+    sf_settings: EmulatedOrg, connected: SalesforceConnection, owner: Membership
+) -> None:
+    sf_settings.control.seed(size=2)
+    sf_settings.control.exhaust_api()
+
+    run = read_sync_run(tenant=owner.tenant)
+
+    assert run.status == SyncStatus.PAUSED
+    assert "TotalRequests Limit exceeded" in run.error
+    connected.refresh_from_db()
+    assert connected.status == "connected"
+    assert connected.sync_claimed_at is None
