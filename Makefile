@@ -34,7 +34,7 @@ format: install
 	$(VENV)/bin/ruff format .
 
 bench: install
-	@set -e; for f in bench/*.py; do \
+	@set -e; for f in bench/[!_]*.py; do \
 		[ -e "$$f" ] || { echo "no benchmarks yet"; break; }; \
 		echo "== $$f"; $(PY) "$$f"; \
 	done

@@ -21,9 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import statistics
-import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
@@ -35,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from simple_salesforce import Salesforce  # noqa: E402
 
+from bench._support import start_emulator  # noqa: E402
 from salesforce_emulator.control import seed_raw  # noqa: E402
 from salesforce_emulator.soql import execute  # noqa: E402
 from salesforce_emulator.state import Emulator  # noqa: E402
@@ -80,20 +79,6 @@ def make_leads(n: int) -> list[dict[str, Any]]:
     ]
 
 
-def start_emulator() -> tuple[subprocess.Popen[str], str]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "salesforce_emulator", "--port", "0"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        if match := re.search(r"listening on (http://\S+)", line):
-            return proc, match.group(1)
-    raise RuntimeError("the emulator did not start")
-
-
 def timed(fn: Any) -> tuple[float, Any]:
     t0 = time.perf_counter()
     result = fn()
@@ -124,6 +109,8 @@ def over_http(base_url: str, leads: list[dict[str, Any]], rounds: int) -> dict[s
         assert len(page["records"]) == 2000
         assert page["totalSize"] == len(leads)
         for _ in range(5):
+            if page["done"]:
+                break
             url = page["nextRecordsUrl"]
             elapsed, page = timed(lambda url=url: sf.query_more(url, identifier_is_url=True))
             nxt.append(elapsed)

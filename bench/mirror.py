@@ -23,8 +23,6 @@ import argparse
 import json
 import math
 import os
-import re
-import subprocess
 import sys
 import time
 import warnings
@@ -33,6 +31,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench._support import start_emulator  # noqa: E402
 
 COUNTS = {
     "User": 200,
@@ -49,20 +49,6 @@ NAIVE_ROWS = 10_000
 
 def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
-
-
-def start_emulator() -> tuple[subprocess.Popen[str], str]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "salesforce_emulator", "--port", "0"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        if match := re.search(r"listening on (http://\S+)", line):
-            return proc, match.group(1)
-    raise RuntimeError("the emulator did not start")
 
 
 def fresh_database(url: str) -> None:
@@ -179,6 +165,7 @@ def run(database_url: str, base_url: str, counts: dict[str, int]) -> None:
     mirror_seconds = time.perf_counter() - t0
     wait_seconds = waits.seconds
     assert initial.status == "succeeded", initial.error
+    log(f"initial: {initial.api_calls} calls, {mirror_seconds:.1f}s, waiting {wait_seconds:.1f}s")
     floor = sum(1 + math.ceil(n / 2000) for n in remote_counts.values())
 
     later = dt.timedelta(minutes=2)
@@ -199,7 +186,11 @@ def run(database_url: str, base_url: str, counts: dict[str, int]) -> None:
     for spec in SPECS:
         if spec.sobject in ("User", "OpportunityStage"):
             continue
-        rows = org.control.records(spec.sobject, include_deleted=False)
+        rows = [
+            r
+            for r in org.control.records(spec.sobject, include_deleted=False)
+            if not r.get("IsConverted")  # converted leads are read-only, as in Salesforce
+        ]
         for row in rows[: max(1, len(rows) // 100)]:
             field = {"Note": "Title", "Task": "Subject", "Event": "Subject"}.get(
                 spec.sobject, "Description"

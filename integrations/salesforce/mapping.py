@@ -150,6 +150,14 @@ def _people(record: Record) -> Row:
     }
 
 
+def _with_salesmonk_flag(row: Row, record: Record) -> Row:
+    """`created_by_salesmonk` only when the org has the field: without it, the value the
+    write sync recorded stays (the upsert writes only the columns a row carries)."""
+    if "SalesMonk_Created__c" in record:
+        row["created_by_salesmonk"] = bool(record["SalesMonk_Created__c"])
+    return row
+
+
 def user_row(record: Record, ctx: MappingContext) -> Row:
     name = record.get("Name") or f"{_text(record.get('FirstName'))} {_text(record.get('LastName'))}"
     return {
@@ -185,9 +193,7 @@ def account_row(record: Record, ctx: MappingContext) -> Row:
         "phone_numbers": _phones(record, ("Phone", "Work"), ("Fax", "Fax")),
         "owner_remote_id": _ref(record, "OwnerId"),
     }
-    if "SalesMonk_Created__c" in record:
-        row["created_by_salesmonk"] = bool(record["SalesMonk_Created__c"])
-    return row
+    return _with_salesmonk_flag(row, record)
 
 
 def contact_row(record: Record, ctx: MappingContext) -> Row:
@@ -197,9 +203,7 @@ def contact_row(record: Record, ctx: MappingContext) -> Row:
         "addresses": _address(record, "Mailing", "Mailing"),
         "account_remote_id": _ref(record, "AccountId"),
     }
-    if "SalesMonk_Created__c" in record:
-        row["created_by_salesmonk"] = bool(record["SalesMonk_Created__c"])
-    return row
+    return _with_salesmonk_flag(row, record)
 
 
 def lead_row(record: Record, ctx: MappingContext) -> Row:
@@ -213,9 +217,7 @@ def lead_row(record: Record, ctx: MappingContext) -> Row:
         "converted_contact_remote_id": _ref(record, "ConvertedContactId"),
         "converted_account_remote_id": _ref(record, "ConvertedAccountId"),
     }
-    if "SalesMonk_Created__c" in record:
-        row["created_by_salesmonk"] = bool(record["SalesMonk_Created__c"])
-    return row
+    return _with_salesmonk_flag(row, record)
 
 
 def opportunity_row(record: Record, ctx: MappingContext) -> Row:

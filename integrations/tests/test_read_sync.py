@@ -45,6 +45,12 @@ def poll(tenant, **kwargs):
         return read_sync_run(tenant=tenant, **kwargs)
 
 
+def seed_leads(org: EmulatedOrg, count: int) -> None:
+    org.control.seed(
+        records={"Lead": [{"LastName": f"L{i}", "Company": "C"} for i in range(count)]}
+    )
+
+
 def remote_ids(org: EmulatedOrg, obj: str, *, deleted: bool = False) -> set[str]:
     return {r["Id"] for r in org.records(obj, include_deleted=True) if r["IsDeleted"] == deleted}
 
@@ -262,9 +268,7 @@ def test_budget_stops_cleanly_and_resumes_without_gaps_at_a_shared_timestamp(
 def test_a_5xx_mid_pagination_is_retried_without_duplicates(
     sf_settings: EmulatedOrg, connected: SalesforceConnection, owner: Membership
 ) -> None:
-    sf_settings.control.seed(
-        records={"Lead": [{"LastName": f"L{i}", "Company": "C"} for i in range(4100)]}
-    )
+    seed_leads(sf_settings, 4100)  # three pages
     # Call 1 is describe, 2 the first page; the second page fails once with a 503.
     sf_settings.control.fault(fail_call={"n": 3, "status": 503, "times": 1})
 
@@ -278,9 +282,7 @@ def test_a_5xx_mid_pagination_is_retried_without_duplicates(
 def test_outage_fails_the_run_and_the_next_run_resumes(
     sf_settings: EmulatedOrg, connected: SalesforceConnection, owner: Membership
 ) -> None:
-    sf_settings.control.seed(
-        records={"Lead": [{"LastName": f"L{i}", "Company": "C"} for i in range(4100)]}
-    )
+    seed_leads(sf_settings, 4100)  # three pages
     sf_settings.control.fault(fail_call={"n": 3, "status": 503, "times": 10})
 
     failed = read_sync_run(tenant=owner.tenant, objects=["Lead"])
