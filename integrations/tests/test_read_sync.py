@@ -375,3 +375,35 @@ def test_org_allocation_spent_pauses_the_run(
     connected.refresh_from_db()
     assert connected.status == "connected"
     assert connected.sync_claimed_at is None
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"), [("record_type", "Enterprise"), ("forecast_category", "Pipeline")]
+)
+def test_pipeline_comes_from_record_type_or_forecast_category(
+    sf_settings: EmulatedOrg, connect, owner: Membership, source: str, expected: str
+) -> None:
+    ids = sf_settings.control.seed(
+        records={"RecordType": [{"Name": "Enterprise", "SobjectType": "Opportunity"}]}
+    )["ids"]
+    sf_settings.control.seed(
+        records={
+            "Opportunity": [
+                {
+                    "Name": "Big deal",
+                    "StageName": "Prospecting",
+                    "CloseDate": "2026-12-31",
+                    "ForecastCategoryName": "Pipeline",
+                    "RecordTypeId": ids["RecordType"][0],
+                }
+            ]
+        }
+    )
+    connect(owner.tenant, pipeline_source=source)
+
+    read_sync_run(tenant=owner.tenant, objects=["OpportunityStage", "Opportunity"])
+
+    opp = Opportunity.objects.for_tenant(owner.tenant).get()
+    assert opp.pipeline == expected
+    assert opp.stage.name == "Prospecting"
+    assert opp.status == "OPEN"

@@ -209,6 +209,8 @@ def _fields() -> dict[str, list[FieldSchema]]:
         ],
         "Opportunity": [
             ref("AccountId", "Account"),
+            # Present when the org defines opportunity record types (pipelines).
+            ref("RecordTypeId", "RecordType", label="Record Type ID"),
             required(text("Name", 120)),
             textarea("Description"),
             required(pick("StageName", stage_names, restricted=True, label="Stage")),
