@@ -217,7 +217,8 @@ def _window(call: Call) -> tuple[datetime, datetime]:
         out.append(dt.replace(second=0, microsecond=0))
     start, end = out
     now = call.org.clock.now().replace(second=0)
-    if start > end:
+    # Salesforce ignores seconds and refuses a start that is not before the end.
+    if start >= min(end, now):
         raise ApiError(400, "INVALID_REPLICATION_DATE", "start date must precede end date")
     return start, min(end, now)
 

@@ -75,6 +75,15 @@ def test_start_after_end_is_refused(frozen: EmulatedOrg) -> None:
     assert err["errorCode"] == "INVALID_REPLICATION_DATE"
 
 
+def test_start_in_the_same_minute_as_end_is_refused(frozen: EmulatedOrg) -> None:
+    """Seconds are ignored, and the start must be before the end (Salesforce's rule)."""
+    sf = frozen.salesforce()
+    for call in (sf.Lead.updated, sf.Lead.deleted):
+        err = _error(lambda call=call: call(NOW.replace(second=5), NOW.replace(second=50)))
+        assert err["errorCode"] == "INVALID_REPLICATION_DATE"
+        assert err["message"] == "start date must precede end date"
+
+
 def test_more_than_the_id_limit_is_exceeded_id_limit(
     frozen: EmulatedOrg, monkeypatch: pytest.MonkeyPatch
 ) -> None:
