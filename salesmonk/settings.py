@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "django_q",
+    "ninja",  # the unified CRM API; its docs page serves ninja's bundled swagger-ui assets
     "salesmonk.tenants",
     "crm",
     "visitors",
@@ -210,6 +211,18 @@ if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
 else:
     Q_CLUSTER["orm"] = "default"
+
+# --- Cache and the unified CRM API ---------------------------------------------------------
+
+# The API's per-key rate limit counts in the cache: Redis shares it between processes;
+# without Redis each process counts on its own (fine for one development server).
+if REDIS_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
+# Requests per API key and window (`/api/crm/v1/`); more get 429 with Retry-After.
+CRM_API_RATE_LIMIT: int = env.int("CRM_API_RATE_LIMIT", default=600)
+CRM_API_RATE_WINDOW_SECONDS: int = env.int("CRM_API_RATE_WINDOW_SECONDS", default=60)
 
 # --- Internationalisation, static files ----------------------------------------------------
 

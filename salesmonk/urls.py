@@ -3,6 +3,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from crm.api.views import api as crm_api
+
 admin.site.site_header = "SalesMonk support"
 admin.site.site_title = "SalesMonk support"
 admin.site.index_title = "Customers, connections and writes"
@@ -11,5 +13,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # `/accounts/<id>` is the company page linked from Salesforce, so logins live elsewhere.
     path("auth/", include("allauth.urls")),
+    path("api/crm/v1/", crm_api.urls),
+    path("", include("crm.urls")),
     path("", include("salesmonk.tenants.urls")),
 ]

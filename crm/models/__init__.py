@@ -10,6 +10,7 @@ from crm.models.activities import (
     Task,
     TaskStatus,
 )
+from crm.models.api_keys import ApiKey
 from crm.models.base import MirrorModel
 from crm.models.deals import Opportunity, OpportunityStatus, Stage
 from crm.models.people import Account, Contact, Lead, User
@@ -17,6 +18,7 @@ from crm.models.people import Account, Contact, Lead, User
 __all__ = [
     "Account",
     "ActivityType",
+    "ApiKey",
     "Contact",
     "Direction",
     "Engagement",

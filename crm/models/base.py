@@ -57,6 +57,10 @@ class MirrorModel(TenantOwnedModel):
             models.Index(
                 fields=["tenant", "remote_updated_at"], name="%(app_label)s_%(class)s_upd"
             ),
+            # The unified API pages through a tenant's records in (created_at, id) order.
+            models.Index(
+                fields=["tenant", "created_at", "id"], name="%(app_label)s_%(class)s_page"
+            ),
         ]
 
     def __str__(self) -> str:

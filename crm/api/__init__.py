@@ -1,0 +1,1 @@
+"""The unified CRM API (`/api/crm/v1/`): the mirror served in Merge's common-model shape."""
