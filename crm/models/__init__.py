@@ -14,6 +14,7 @@ from crm.models.api_keys import ApiKey
 from crm.models.base import MirrorModel
 from crm.models.deals import Opportunity, OpportunityStatus, Stage
 from crm.models.people import Account, Contact, Lead, User
+from crm.models.policy import WritePolicy
 
 __all__ = [
     "Account",
@@ -33,4 +34,5 @@ __all__ = [
     "Task",
     "TaskStatus",
     "User",
+    "WritePolicy",
 ]
