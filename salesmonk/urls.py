@@ -15,5 +15,6 @@ urlpatterns = [
     path("auth/", include("allauth.urls")),
     path("api/crm/v1/", crm_api.urls),
     path("", include("crm.urls")),
+    path("", include("visitors.urls")),
     path("", include("salesmonk.tenants.urls")),
 ]

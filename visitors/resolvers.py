@@ -1,0 +1,62 @@
+"""IP address → company, pluggable.
+
+`settings.VISITORS_IP_RESOLVER` names a class with `resolve(ip) -> CompanyGuess | None`
+(a commercial IP-intelligence service would go here). The default reads the `IpRange`
+table that `manage.py load_ip_ranges` fills from a CSV file.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from functools import lru_cache
+from typing import NamedTuple, Protocol
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+from visitors.models import IpRange
+
+DEFAULT_RESOLVER = "visitors.resolvers.IpRangeTableResolver"
+
+
+class CompanyGuess(NamedTuple):
+    domain: str
+    name: str
+
+
+class IpCompanyResolver(Protocol):
+    def resolve(self, ip: str) -> CompanyGuess | None: ...
+
+
+def ip_key(ip: str) -> bytes:
+    """16 bytes that order IPv4 (mapped into IPv6) and IPv6 addresses together."""
+    address = ipaddress.ip_address(ip)
+    if isinstance(address, ipaddress.IPv4Address):
+        address = ipaddress.IPv6Address(b"\0" * 10 + b"\xff\xff" + address.packed)
+    return address.packed
+
+
+class IpRangeTableResolver:
+    """The range with the greatest start at or below the address, if it also ends above it
+    (ranges do not overlap: the loader refuses overlaps)."""
+
+    def resolve(self, ip: str) -> CompanyGuess | None:
+        try:
+            key = ip_key(ip)
+        except ValueError:
+            return None
+        row = (
+            IpRange.objects.filter(start__lte=key)
+            .order_by("-start")
+            .values("end", "domain", "name")[:1]
+        )
+        found = next(iter(row), None)
+        if found is None or bytes(found["end"]) < key:
+            return None
+        return CompanyGuess(found["domain"], found["name"])
+
+
+@lru_cache(maxsize=1)
+def get_ip_resolver() -> IpCompanyResolver:
+    path = getattr(settings, "VISITORS_IP_RESOLVER", DEFAULT_RESOLVER)
+    return import_string(path)()

@@ -1,0 +1,124 @@
+"""Reads of visitor data: the site behind a key, and who a visitor is in Salesforce."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from django.db.models import QuerySet
+
+from crm.models import Account, Contact, Lead, Opportunity, OpportunityStatus
+from crm.models import User as CrmUser
+from crm.selectors import PersonMatch, accounts_for_domains, people_for_emails, person_match
+from salesmonk.tenants.models import Tenant
+from visitors.models import Site, Visitor
+
+
+def site_for_key(key: str) -> Site | None:
+    """The active site with this public key, with its tenant and write policy in the same
+    query (both are needed on every ingest request)."""
+    if not key or len(key) > 40:
+        return None
+    return (
+        Site.objects.select_related("tenant", "tenant__write_policy")
+        .filter(key=key, is_active=True)
+        .first()
+    )
+
+
+def origin_allowed(site: Site, origin: str | None) -> bool:
+    """Whether a browser `Origin` belongs to one of the site's hosts or their subdomains."""
+    if not origin:
+        return False
+    try:
+        parts = urlsplit(origin)
+        host = (parts.hostname or "").rstrip(".")
+    except ValueError:
+        return False
+    if parts.scheme not in ("http", "https") or not host:
+        return False
+    return any(host == d or host.endswith("." + d) for d in site.allowed_domains)
+
+
+def visitor_list(*, tenant: Tenant) -> QuerySet[Visitor]:
+    return (
+        Visitor.objects.for_tenant(tenant)
+        .filter(merged_into__isnull=True)
+        .select_related("company")
+        .order_by("-last_seen_at")
+    )
+
+
+@dataclass(frozen=True)
+class VisitorInCrm:
+    """Who a visitor is in Salesforce: the person (contact first, then lead), their account,
+    the owner to notify, and the account's open opportunities."""
+
+    person: PersonMatch | None
+    account: Account | None
+    owner: CrmUser | None
+    open_opportunities: list[Opportunity] = field(default_factory=list)
+
+    @property
+    def contact(self) -> Contact | None:
+        return self.person.contact if self.person else None
+
+    @property
+    def lead(self) -> Lead | None:
+        return self.person.lead if self.person else None
+
+
+def visitors_in_crm(
+    *, tenant: Tenant, visitors: Iterable[Visitor]
+) -> dict[uuid.UUID, VisitorInCrm]:
+    """`VisitorInCrm` for many visitors in a fixed number of queries (pages, notifications
+    and the write sync all ask this for lists): people by email in two, phone fallbacks one
+    by one (only for visitors with a phone and no email match), accounts by company domain
+    in one, open opportunities in one."""
+    visitors = list(visitors)
+    by_email = people_for_emails(tenant=tenant, emails=[v.email for v in visitors if v.email])
+    people: dict[uuid.UUID, PersonMatch | None] = {}
+    for v in visitors:
+        match = by_email.get(v.email) if v.email else None
+        if match is None and v.phone:
+            match = person_match(tenant=tenant, phone=v.phone)
+        people[v.pk] = match
+    domains = [v.company.domain for v in visitors if v.company_id and v.company]
+    by_domain = accounts_for_domains(tenant=tenant, domains=domains)
+
+    accounts: dict[uuid.UUID, Account | None] = {}
+    for v in visitors:
+        person = people[v.pk]
+        account = None
+        if person is not None and person.contact is not None:
+            account = person.contact.account
+        if account is None and v.company_id and v.company:
+            account = by_domain.get(v.company.domain)
+        accounts[v.pk] = account
+    account_ids = {a.pk for a in accounts.values() if a is not None}
+    opportunities: dict[uuid.UUID, list[Opportunity]] = {pk: [] for pk in account_ids}
+    for opp in (
+        Opportunity.objects.for_tenant(tenant)
+        .filter(account_id__in=account_ids, remote_was_deleted=False, status=OpportunityStatus.OPEN)
+        .select_related("stage", "owner")
+        .order_by("close_date", "name", "remote_id")
+    ):
+        opportunities[opp.account_id].append(opp)
+
+    owner_ids = {a.owner_id for a in accounts.values() if a is not None and a.owner_id}
+    account_owners = {u.pk: u for u in CrmUser.objects.for_tenant(tenant).filter(pk__in=owner_ids)}
+    result = {}
+    for v in visitors:
+        person, account = people[v.pk], accounts[v.pk]
+        owner = person.record.owner if person is not None else None
+        if owner is None and account is not None and account.owner_id:
+            owner = account_owners.get(account.owner_id)
+        result[v.pk] = VisitorInCrm(
+            person=person,
+            account=account,
+            owner=owner,
+            open_opportunities=opportunities.get(account.pk, []) if account else [],
+        )
+    return result

@@ -1,0 +1,98 @@
+"""The tracking endpoints: the snippet and the ingest endpoint. Thin: the site comes from
+`selectors`, the body from `payload`, the writes from `services`."""
+
+from __future__ import annotations
+
+import json
+import logging
+from functools import lru_cache
+from pathlib import Path
+
+from django.db import DatabaseError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+
+from visitors.payload import MAX_BODY_BYTES, PayloadError, parse_events
+from visitors.selectors import origin_allowed, site_for_key
+from visitors.services import events_record
+
+log = logging.getLogger(__name__)
+
+SNIPPET = Path(__file__).parent / "static" / "visitors" / "snippet.js"
+# `text/plain` is what `navigator.sendBeacon` sends for a string: a "simple" request, so
+# browsers need no preflight. Both carry the same JSON.
+CONTENT_TYPES = ("application/json", "text/plain")
+
+
+def _error(status: int, message: str, origin: str | None = None) -> JsonResponse:
+    response = JsonResponse({"error": message}, status=status)
+    if origin:
+        response["Access-Control-Allow-Origin"] = origin
+        response["Vary"] = "Origin"
+    return response
+
+
+@csrf_exempt
+def ingest(request: HttpRequest) -> HttpResponse:
+    """`POST /t/e?k=<site key>`: one event or a batch. 202 only after the events are
+    committed; any problem with the request is a 4xx naming it, and nothing is written."""
+    site = site_for_key(request.GET.get("k", ""))
+    origin = request.headers.get("Origin")
+    if site is None:
+        return _error(404, "Unknown site key.")
+    if not origin_allowed(site, origin):
+        return _error(403, "This origin is not allowed to send events for this site.")
+    if request.method == "OPTIONS":
+        response = HttpResponse(status=204)
+        response["Access-Control-Allow-Origin"] = origin
+        response["Access-Control-Allow-Methods"] = "POST"
+        response["Access-Control-Allow-Headers"] = "Content-Type"
+        response["Access-Control-Max-Age"] = "86400"
+        response["Vary"] = "Origin"
+        return response
+    if request.method != "POST":
+        return _error(405, "Use POST.", origin)
+    if request.content_type not in CONTENT_TYPES:
+        return _error(415, "Send JSON as application/json or text/plain.", origin)
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return _error(400, "Bad Content-Length.", origin)
+    if declared > MAX_BODY_BYTES:
+        return _error(413, f"The body is larger than {MAX_BODY_BYTES} bytes.", origin)
+    body = request.read(MAX_BODY_BYTES + 1)
+    try:
+        events = parse_events(body, now=timezone.now())
+    except PayloadError as exc:
+        status = 413 if len(body) > MAX_BODY_BYTES else 400
+        return _error(status, str(exc), origin)
+    try:
+        accepted = events_record(
+            tenant=site.tenant,
+            site=site,
+            events=events,
+            ip=request.META.get("REMOTE_ADDR") or None,
+            user_agent=request.headers.get("User-Agent", ""),
+        )
+    except DatabaseError:
+        log.exception("ingest failed for site %s", site.pk)
+        return _error(503, "Events not recorded; please retry.", origin)
+    response = HttpResponse(
+        json.dumps({"accepted": accepted}), status=202, content_type="application/json"
+    )
+    response["Access-Control-Allow-Origin"] = origin
+    response["Vary"] = "Origin"
+    return response
+
+
+@lru_cache(maxsize=1)
+def _snippet_source() -> bytes:
+    return SNIPPET.read_bytes()
+
+
+def snippet(request: HttpRequest) -> HttpResponse:
+    """The tracking script customers load from us (no third-party code)."""
+    response = HttpResponse(_snippet_source(), content_type="text/javascript; charset=utf-8")
+    response["Cache-Control"] = "public, max-age=3600"
+    return response
