@@ -15,6 +15,7 @@ from decimal import Decimal
 from operator import attrgetter
 from typing import Any, TypeVar
 
+from django.apps import apps
 from django.db import connection, models, transaction
 from django.db.models import Count, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
@@ -484,3 +485,18 @@ def mirror_analyze(*, models: Iterable[type[MirrorModel]]) -> None:
     with connection.cursor() as cursor:
         for model in models:
             cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+
+
+def mirror_forget(*, tenant: Tenant) -> int:
+    """Mark every mirrored record of the tenant deleted: its CRM was replaced by another
+    (a different org connected). Rows stay for history; the next sync revives what exists."""
+    now = timezone.now()
+    mirror_models = [
+        m for m in apps.get_app_config("crm").get_models() if issubclass(m, MirrorModel)
+    ]
+    return sum(
+        model.objects.for_tenant(tenant)
+        .filter(remote_was_deleted=False)
+        .update(remote_was_deleted=True, modified_at=now)
+        for model in mirror_models
+    )

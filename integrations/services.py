@@ -17,8 +17,9 @@ from django.db import transaction
 from django.utils import timezone
 from simple_salesforce.format import format_soql
 
+from crm import services as crm_services
 from integrations import schedules
-from integrations.models import ConnectionStatus, SalesforceConnection
+from integrations.models import ConnectionStatus, SalesforceConnection, SyncState
 from integrations.salesforce.client import SalesforceClient, SalesforceError
 from integrations.salesforce.transport import build_session
 from salesmonk.tenants.models import Tenant, User
@@ -104,8 +105,10 @@ def connection_connect(
     *, tenant: Tenant, acting_user: User | None, login_url: str, tokens: dict[str, Any]
 ) -> SalesforceConnection:
     """Finish connecting with the tokens of any OAuth grant; refuses non-administrators."""
-    user_id = tokens.get("id", "").rstrip("/").rsplit("/", 1)[-1]
-    org_id = tokens.get("id", "").rstrip("/").rsplit("/", 2)[-2] if tokens.get("id") else ""
+    parts = tokens.get("id", "").rstrip("/").rsplit("/", 2)
+    if len(parts) != 3 or not parts[1] or not parts[2]:
+        raise ConnectError("Salesforce's answer did not say which org and user connected.")
+    org_id, user_id = parts[1], parts[2]
     probe = SalesforceConnection(
         tenant=tenant,
         login_url=login_url,
@@ -127,12 +130,18 @@ def connection_connect(
         conn, created = SalesforceConnection.objects.select_for_update().get_or_create(
             tenant=tenant, defaults={"login_url": login_url}
         )
+        previous_org = conn.org_id
+        if previous_org and previous_org != org_id:
+            # Another org: nothing read from the old one stays live, and the next sync
+            # starts from scratch.
+            sync_states_reset(tenant=tenant)
+            crm_services.mirror_forget(tenant=tenant)
         conn.login_url = login_url
         conn.instance_url = tokens["instance_url"]
-        conn.org_id = org_id
         conn.access_token = tokens["access_token"]
-        if tokens.get("refresh_token") or conn.org_id != org_id:
+        if tokens.get("refresh_token") or previous_org != org_id:
             conn.refresh_token = tokens.get("refresh_token", "")
+        conn.org_id = org_id
         conn.installer_remote_id = installer.remote_id
         conn.installer_username = installer.username
         conn.installer_name = installer.name
@@ -148,10 +157,21 @@ def connection_connect(
             actor=acting_user,
             action="salesforce.connected" if created else "salesforce.reconnected",
             target=installer.username,
-            data={"org_id": org_id, "instance_url": conn.instance_url, "sandbox": conn.is_sandbox},
+            data={
+                "org_id": org_id,
+                "previous_org_id": previous_org if previous_org != org_id else None,
+                "instance_url": conn.instance_url,
+                "sandbox": conn.is_sandbox,
+            },
         )
         transaction.on_commit(lambda: schedules.schedule_read_sync(conn))
     return conn
+
+
+def sync_states_reset(*, tenant: Tenant) -> int:
+    """Forget where the read sync stands: the next run reads every object in full."""
+    deleted, _ = SyncState.objects.for_tenant(tenant).delete()
+    return deleted
 
 
 def connection_disconnect(*, tenant: Tenant, acting_user: User | None) -> SalesforceConnection:
@@ -169,8 +189,8 @@ def connection_disconnect(*, tenant: Tenant, acting_user: User | None) -> Salesf
     with transaction.atomic():
         conn.access_token = ""
         conn.refresh_token = ""
+        # A sync still running notices at its next page (it holds the claim until then).
         conn.status = ConnectionStatus.DISCONNECTED
-        conn.sync_claimed_at = None
         conn.save()
         audit_record(
             tenant=tenant, actor=acting_user, action="salesforce.disconnected", target=conn.org_id

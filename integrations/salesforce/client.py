@@ -16,13 +16,13 @@ import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, NoReturn, TypeVar
 from urllib.parse import urlencode, urlsplit
 
 import requests
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import DatabaseError
 from django.db.models import F
 from django.utils import timezone
 from simple_salesforce import Salesforce
@@ -89,9 +89,15 @@ def _error_message(content: Any) -> str:
 
 @dataclass(frozen=True)
 class Changes:
+    """What getUpdated/getDeleted said about one object. `error` is set instead when
+    Salesforce refused the window (e.g. its delete log was purged past our start): the
+    caller then reads the object in full rather than trusting a gap."""
+
     updated_ids: list[str]
     deleted_ids: list[str]
-    covered_until: dt.datetime
+    covered_until: dt.datetime | None
+    deleted_since: dt.datetime | None = None
+    error: str = ""
 
 
 def _iso(value: dt.datetime) -> str:
@@ -127,90 +133,78 @@ class SalesforceClient:
         self._sleep = sleep
         self.usage = Usage()
         self.last_total_size = 0  # totalSize of the latest query, for progress reports
-        self._usage_day = timezone.now().date()
-        self._allowance = self._remaining_allowance()
         self.session = build_session()
         self.session.hooks["response"].append(self._count_call)
-        self.sf = Salesforce(
-            instance_url=connection.instance_url,
-            session_id=connection.access_token,
+        self.sf = self._salesforce(connection.instance_url, connection.access_token)
+
+    def _salesforce(self, instance_url: str, access_token: str) -> Salesforce:
+        return Salesforce(
+            instance_url=instance_url,
+            session_id=access_token,
             session=self.session,
             version=settings.SALESFORCE_API_VERSION,
         )
 
     # --- accounting ----------------------------------------------------------------------
-    def _remaining_allowance(self) -> int:
-        """Calls this client may still make today: the budget less what was used, less the
-        share kept for writes when we only read."""
+    def _limit(self) -> int:
+        """Calls allowed per UTC day for this purpose: reads stop short of the share kept
+        for writes."""
         conn = self.connection
-        used = (
-            ApiUsageDay.objects.for_tenant(conn.tenant)
-            .filter(day=self._usage_day)
-            .values_list("calls", flat=True)
-            .first()
-            or 0
-        )
         budget = conn.api_daily_budget
         if self.purpose == "read":
             budget -= budget * conn.read_reserve_percent // 100
-        return budget - used
+        return budget
 
-    def _count_call(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
-        """Response hook: every REST answer is one API call against the org's allocation."""
-        if "/services/data/" not in urlsplit(response.url).path:
-            return
-        self.usage.calls += 1
-        self._allowance -= 1
-        org_used = org_limit = None
-        if match := _LIMIT_INFO.search(response.headers.get("Sforce-Limit-Info", "")):
-            org_used, org_limit = int(match.group(1)), int(match.group(2))
-            self.usage.org_used, self.usage.org_limit = org_used, org_limit
-        # Recorded at once, outside any caller's transaction, so a crash loses no count.
-        updated = ApiUsageDay.objects.filter(
-            tenant=self.connection.tenant, day=self._usage_day
-        ).update(
-            calls=F("calls") + 1,
-            read_calls=F("read_calls") + (1 if self.purpose == "read" else 0),
-            org_used=org_used,
-            org_limit=org_limit,
-        )
-        if not updated:
-            with transaction.atomic():
-                row, created = ApiUsageDay.objects.select_for_update().get_or_create(
-                    tenant=self.connection.tenant,
-                    day=self._usage_day,
-                    defaults={
-                        "calls": 1,
-                        "read_calls": 1 if self.purpose == "read" else 0,
-                        "org_used": org_used,
-                        "org_limit": org_limit,
-                    },
-                )
-                if not created:
-                    ApiUsageDay.objects.filter(pk=row.pk).update(
-                        calls=F("calls") + 1,
-                        read_calls=F("read_calls") + (1 if self.purpose == "read" else 0),
-                    )
-
-    def _check_budget(self, calls: int = 1) -> None:
-        if self._allowance < calls:
-            raise ApiBudgetExhausted(
-                f"Today's Salesforce API budget for {self.purpose}s is spent "
-                f"({self.connection.api_daily_budget} calls a day)."
-            )
+    def _reserve(self, calls: int = 1) -> None:
+        """Take `calls` from today's budget before making them, in one conditional UPDATE,
+        so concurrent clients of a tenant (reads and writes, overlapping runs) share it."""
         if (
             self.usage.org_limit
             and self.usage.org_used is not None
             and self.usage.org_used + calls > self.usage.org_limit
         ):
             raise ApiBudgetExhausted("The Salesforce org's daily API allocation is spent.")
+        tenant, day, limit = self.connection.tenant, timezone.now().date(), self._limit()
+        reads = calls if self.purpose == "read" else 0
+        taken = ApiUsageDay.objects.filter(tenant=tenant, day=day, calls__lte=limit - calls).update(
+            calls=F("calls") + calls, read_calls=F("read_calls") + reads
+        )
+        if not taken and calls <= limit:
+            _, created = ApiUsageDay.objects.get_or_create(
+                tenant=tenant, day=day, defaults={"calls": calls, "read_calls": reads}
+            )
+            taken = created or ApiUsageDay.objects.filter(
+                tenant=tenant, day=day, calls__lte=limit - calls
+            ).update(calls=F("calls") + calls, read_calls=F("read_calls") + reads)
+        if not taken:
+            raise ApiBudgetExhausted(
+                f"Today's Salesforce API budget for {self.purpose}s is spent "
+                f"({self.connection.api_daily_budget} calls a day)."
+            )
+
+    def _count_call(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        """Response hook: count REST answers and remember what the org says of its whole
+        allocation. Never raises: a bookkeeping failure must not lose Salesforce's answer."""
+        if "/services/data/" not in urlsplit(response.url).path:
+            return
+        self.usage.calls += 1
+        match = _LIMIT_INFO.search(response.headers.get("Sforce-Limit-Info", ""))
+        if not match:
+            return
+        self.usage.org_used, self.usage.org_limit = int(match.group(1)), int(match.group(2))
+        try:
+            ApiUsageDay.objects.filter(
+                tenant=self.connection.tenant, day=timezone.now().date()
+            ).update(org_used=self.usage.org_used, org_limit=self.usage.org_limit)
+        except DatabaseError:
+            log.warning("Could not record the org's API usage", exc_info=True)
 
     # --- the call wrapper ----------------------------------------------------------------
     def _call(self, fn: Callable[[], T], *, calls: int = 1, retry: bool = True) -> T:
         """Run one simple-salesforce call with budget, refresh and retry rules applied."""
         attempt, refreshed = 0, False
         while True:
-            self._check_budget(calls)
+            self._reserve(calls)
             try:
                 return fn()
             except (sf_exc.SalesforceExpiredSession, SessionRejected) as exc:
@@ -257,10 +251,16 @@ class SalesforceClient:
 
     # --- tokens --------------------------------------------------------------------------
     def _refresh_access_token(self) -> None:
-        conn = self.connection
+        """Get a new access token with the refresh token, once, without holding a database
+        transaction over the HTTP call: the new tokens are saved only if nobody changed the
+        row meanwhile (another worker's fresher token is then reused), a rotated refresh
+        token is kept, and a connection disconnected meanwhile stays disconnected."""
+        conn = self._connected_row()
+        if conn.access_token and conn.access_token != self.sf.session_id:
+            self._use(conn.instance_url, conn.access_token)  # another worker refreshed
+            return
         if not conn.refresh_token:
-            self._mark_needs_reauth("The session expired and this connection has no refresh token.")
-            raise SalesforceAuthError("Salesforce session expired; reconnect Salesforce.")
+            self._fail_auth("The session expired and this connection has no refresh token.")
         response = self.session.post(
             f"{conn.login_url.rstrip('/')}/services/oauth2/token",
             data={
@@ -272,21 +272,55 @@ class SalesforceClient:
         )
         body = response.json() if "json" in response.headers.get("Content-Type", "") else {}
         if response.status_code != 200 or "access_token" not in body:
+            latest = self._connected_row()
+            if latest.access_token != conn.access_token:  # a rotation raced us: theirs works
+                self._use(latest.instance_url, latest.access_token)
+                return
             detail = body.get("error_description") or body.get("error") or response.text[:200]
-            self._mark_needs_reauth(f"Token refresh refused: {detail}")
-            raise SalesforceAuthError(f"Salesforce refused to refresh the session: {detail}")
+            self._fail_auth(f"Token refresh refused: {detail}")
+        previous = conn.access_token_encrypted
         conn.access_token = body["access_token"]
-        if body.get("instance_url"):
-            conn.instance_url = body["instance_url"]
-        SalesforceConnection.objects.filter(pk=conn.pk).update(
-            access_token_encrypted=conn.access_token_encrypted, instance_url=conn.instance_url
+        if body.get("refresh_token"):
+            conn.refresh_token = body["refresh_token"]
+        conn.instance_url = body.get("instance_url") or conn.instance_url
+        saved = SalesforceConnection.objects.filter(
+            pk=conn.pk, status=ConnectionStatus.CONNECTED, access_token_encrypted=previous
+        ).update(
+            access_token_encrypted=conn.access_token_encrypted,
+            refresh_token_encrypted=conn.refresh_token_encrypted,
+            instance_url=conn.instance_url,
+            modified_at=timezone.now(),
         )
-        self.sf.session_id = body["access_token"]
-        self.sf._generate_headers()
+        if not saved:
+            conn = self._connected_row()
+        self._use(conn.instance_url, conn.access_token)
+
+    def _connected_row(self) -> SalesforceConnection:
+        conn = SalesforceConnection.objects.filter(pk=self.connection.pk).first()
+        if conn is None or conn.status != ConnectionStatus.CONNECTED:
+            raise SalesforceAuthError("Salesforce is no longer connected for this workspace.")
+        return conn
+
+    def _fail_auth(self, message: str) -> NoReturn:
+        self._mark_needs_reauth(message)
+        raise SalesforceAuthError(f"Salesforce session expired: {message}")
+
+    def _use(self, instance_url: str, access_token: str) -> None:
+        self.connection.instance_url = instance_url
+        self.connection.access_token = access_token
+        if urlsplit(instance_url).netloc == self.sf.sf_instance:
+            self.sf.session_id = access_token
+            self.sf._generate_headers()
+        else:
+            self.sf = self._salesforce(instance_url, access_token)
 
     def _mark_needs_reauth(self, message: str) -> None:
+        """Only a connected connection turns into "needs reconnecting" (a disconnected one
+        stays disconnected)."""
         self.connection.status = ConnectionStatus.NEEDS_REAUTH
-        SalesforceConnection.objects.filter(pk=self.connection.pk).update(
+        SalesforceConnection.objects.filter(
+            pk=self.connection.pk, status=ConnectionStatus.CONNECTED
+        ).update(
             status=ConnectionStatus.NEEDS_REAUTH, last_error=message, last_error_at=timezone.now()
         )
 
@@ -315,13 +349,16 @@ class SalesforceClient:
         ]
 
     def composite(
-        self, subrequests: list[dict[str, Any]], *, all_or_none: bool = False
+        self, subrequests: list[dict[str, Any]], *, all_or_none: bool = False, retry: bool = False
     ) -> list[dict[str, Any]]:
-        """One API call for up to 25 subrequests; returns their results in order."""
+        """One API call for up to 25 subrequests; returns their results in order. Retried
+        on 5xx only when asked (read-only subrequests): a lost answer may hide a write."""
         if len(subrequests) > COMPOSITE_SIZE:
             raise ValueError(f"A composite request holds at most {COMPOSITE_SIZE} subrequests.")
         body = {"allOrNone": all_or_none, "compositeRequest": subrequests}
-        result = self._call(lambda: self.sf.restful("composite", method="POST", json=body))
+        result = self._call(
+            lambda: self.sf.restful("composite", method="POST", json=body), retry=retry
+        )
         return result["compositeResponse"]
 
     def collection(
@@ -343,12 +380,20 @@ class SalesforceClient:
 
     def describe(self, object_name: str) -> dict[str, Any]:
         """sObject describe, cached per org for an hour (fields rarely change)."""
-        key = f"sf-describe:{self.connection.org_id}:{object_name}"
-        cached = cache.get(key)
+        cached = cache.get(key := self._describe_key(object_name))
         if cached is None:
             cached = self._call(lambda: getattr(self.sf, object_name).describe())
             cache.set(key, cached, DESCRIBE_TTL_SECONDS)
         return cached
+
+    def _describe_key(self, object_name: str) -> str:
+        conn = self.connection
+        version = settings.SALESFORCE_API_VERSION
+        return f"sf-describe:{conn.pk}:{conn.org_id}:{version}:{object_name}"
+
+    def forget_describe(self, object_name: str) -> None:
+        """After Salesforce refused a field we took from describe (it was deleted)."""
+        cache.delete(self._describe_key(object_name))
 
     def field_names(self, object_name: str) -> set[str]:
         return {f["name"] for f in self.describe(object_name)["fields"]}
@@ -367,18 +412,16 @@ class SalesforceClient:
             for name, start in starts.items()
             for kind in ("updated", "deleted")
         ]
-        results = {r["referenceId"]: r for r in self.composite(subrequests)}
+        results = {r["referenceId"]: r for r in self.composite(subrequests, retry=True)}
         out: dict[str, Changes] = {}
         for name in starts:
             updated, deleted = results[f"updated_{name}"], results[f"deleted_{name}"]
-            for sub in (updated, deleted):
-                if sub["httpStatusCode"] >= 300:
-                    body = sub.get("body")
-                    raise SalesforceRequestError(
-                        f"{name}: {_error_message(body)}",
-                        status=sub["httpStatusCode"],
-                        code=_error_code(body),
-                    )
+            failed = next((sub for sub in (updated, deleted) if sub["httpStatusCode"] >= 300), None)
+            if failed is not None:
+                message = f"{_error_code(failed.get('body'))}: {_error_message(failed.get('body'))}"
+                out[name] = Changes([], [], None, error=message)
+                continue
+            earliest = deleted["body"].get("earliestDateAvailable")
             out[name] = Changes(
                 updated_ids=updated["body"]["ids"],
                 deleted_ids=[r["id"] for r in deleted["body"]["deletedRecords"]],
@@ -386,6 +429,7 @@ class SalesforceClient:
                     _parse_sf_datetime(updated["body"]["latestDateCovered"]),
                     _parse_sf_datetime(deleted["body"]["latestDateCovered"]),
                 ),
+                deleted_since=_parse_sf_datetime(earliest) if earliest else None,
             )
         return out
 

@@ -34,6 +34,17 @@ Record = dict[str, Any]
 Row = dict[str, Any]
 
 SYSTEM_FIELDS = ("Id", "CreatedDate", "SystemModstamp", "IsDeleted")
+KEY_PREFIXES = {
+    "User": "005",
+    "OpportunityStage": "01J",
+    "Account": "001",
+    "Contact": "003",
+    "Lead": "00Q",
+    "Opportunity": "006",
+    "Task": "00T",
+    "Event": "00U",
+    "Note": "002",
+}
 PREFIX_MODEL = {"001": "account", "003": "contact", "00Q": "lead", "006": "opportunity"}
 ENGAGEMENT_TYPES = {
     ActivityType.CALL: "Call",
@@ -60,6 +71,12 @@ class ObjectSpec:
     mergeable: bool = False
     # Also mirrored into another model from the same records (Task calls/emails).
     also: tuple[tuple[type[MirrorModel], Callable[[Record, MappingContext], Row | None]], ...] = ()
+
+    @property
+    def key_prefix(self) -> str:
+        """The object's Id prefix: a mirror model may hold rows of several objects
+        (Engagement: Events and call/email Tasks), so whole-object checks filter by it."""
+        return KEY_PREFIXES[self.sobject]
 
     def fields(self, available: set[str]) -> list[str]:
         """The fields to SELECT: what we want and the org has. A relationship path such as

@@ -26,7 +26,7 @@ from simple_salesforce.format import format_soql
 from crm import services as crm_services
 from crm.models import Stage
 from integrations.models import SalesforceConnection, SyncRun, SyncState
-from integrations.salesforce.client import SalesforceClient
+from integrations.salesforce.client import Changes, SalesforceClient
 from integrations.salesforce.mapping import (
     ENGAGEMENT_TYPE_MODEL,
     SPECS,
@@ -40,6 +40,8 @@ log = logging.getLogger(__name__)
 
 # getDeleted reaches back 15 days and getUpdated 30: older checkpoints need a full read.
 MAX_CHECKPOINT_AGE = dt.timedelta(days=14)
+CHECKPOINT_MARGIN = dt.timedelta(minutes=10)
+MIN_WINDOW = dt.timedelta(minutes=2)
 ID_CHUNK = 500  # ids per `Id IN (...)` lookup: well inside the 16 KB URI limit
 Progress = Callable[[str, int, int], None]  # (object, rows read, rows in the query)
 
@@ -67,6 +69,8 @@ class ReadSync:
     full: bool = False
     objects: tuple[str, ...] = tuple(spec.sobject for spec in SPECS)
     progress: Progress | None = None
+    # Called after every page: renews the run's claim, raises if it was lost.
+    keepalive: Callable[[], None] | None = None
     counts: dict[str, ObjectCounts] = field(default_factory=dict)
     full_reads: list[str] = field(default_factory=list)
 
@@ -81,21 +85,29 @@ class ReadSync:
         )
         states = self._states()
         now = timezone.now()
-        stale = [
+        stale = {
             o
             for o in self.objects
             if self.full
             or states[o].changes_checked_until is None
             or states[o].full_started_at is not None
             or states[o].changes_checked_until < now - MAX_CHECKPOINT_AGE
-        ]
+        }
+        # getUpdated/getDeleted refuse a window that does not span a whole minute: objects
+        # checked moments ago wait for the next poll.
+        polled = {
+            o: states[o].changes_checked_until
+            for o in self.objects
+            if o not in stale and states[o].changes_checked_until <= now - MIN_WINDOW
+        }
+        changes = self.client.changed_since(polled, end=now) if polled else {}
+        for name, change in changes.items():
+            start = polled[name]
+            if change.error or (change.deleted_since and change.deleted_since > start):
+                # The window cannot be trusted (e.g. the delete log was purged): read it all.
+                log.warning("Full read of %s for tenant %s: %s", name, self.tenant.pk, change.error)
+                stale.add(name)
         ctx = MappingContext(pipeline_source=self.connection.pipeline_source)
-        polled = [o for o in self.objects if o not in stale]
-        changes = (
-            self.client.changed_since({o: states[o].changes_checked_until for o in polled}, end=now)
-            if polled
-            else {}
-        )
         for spec in SPECS:  # dependency order: parents first
             name = spec.sobject
             if name not in self.objects:
@@ -106,19 +118,30 @@ class ReadSync:
             if name in stale:
                 self._full_read(spec, state, ctx, started=now)
                 self.full_reads.append(name)
-                continue
-            change = changes[name]
-            if change.updated_ids:
-                self._incremental_read(spec, state, ctx)
-            if change.deleted_ids:
-                self._deletions(spec, change.deleted_ids)
-            state.changes_checked_until = change.covered_until
-            state.save(update_fields=["changes_checked_until"])
+            elif name in changes:
+                self._apply_changes(spec, state, ctx, changes[name], since=polled[name])
         if self.full_reads:
             crm_services.mirror_analyze(
                 models={SPECS_BY_OBJECT[name].model for name in self.full_reads}
             )
-        crm_services.account_contact_counts_refresh(tenant=self.tenant)
+        if self.full_reads or any(c.read or c.deleted for c in self.counts.values()):
+            crm_services.account_contact_counts_refresh(tenant=self.tenant)
+
+    def _apply_changes(
+        self,
+        spec: ObjectSpec,
+        state: SyncState,
+        ctx: MappingContext,
+        change: Changes,
+        *,
+        since: dt.datetime,
+    ) -> None:
+        if change.updated_ids:
+            self._incremental_read(spec, state, ctx, since=since)
+        if change.deleted_ids:
+            self._deletions(spec, change.deleted_ids)
+        state.changes_checked_until = change.covered_until
+        state.save(update_fields=["changes_checked_until"])
 
     # --- reading ---------------------------------------------------------------------------
     def _states(self) -> dict[str, SyncState]:
@@ -153,7 +176,7 @@ class ReadSync:
             # Rows Salesforce no longer returns at all (purged from the recycle bin).
             live = set(
                 spec.model.objects.for_tenant(self.tenant)
-                .filter(remote_was_deleted=False)
+                .filter(remote_was_deleted=False, remote_id__startswith=spec.key_prefix)
                 .values_list("remote_id", flat=True)
             )
             gone = live - seen
@@ -162,18 +185,22 @@ class ReadSync:
             )
             for model, _ in spec.also:
                 crm_services.mirror_mark_deleted(tenant=self.tenant, model=model, remote_ids=gone)
-        state.changes_checked_until = state.full_started_at.replace(second=0, microsecond=0)
+        # Changes made while we read are re-checked by the next poll; the margin also covers
+        # a clock ahead of Salesforce's (upserts make re-reading harmless).
+        state.changes_checked_until = state.full_started_at - CHECKPOINT_MARGIN
         state.full_started_at = None
         state.last_full_sync_at = timezone.now()
         state.save(update_fields=["changes_checked_until", "full_started_at", "last_full_sync_at"])
 
-    def _incremental_read(self, spec: ObjectSpec, state: SyncState, ctx: MappingContext) -> None:
-        """Rows changed since the watermark. `>=`, not `>`: Salesforce stamps have second
-        precision, so a row changed in the watermark's second after we read it carries the
-        same stamp; re-reading that second's rows is harmless (unchanged rows are skipped)."""
-        where = (
-            format_soql(" WHERE SystemModstamp >= {}", state.watermark) if state.watermark else ""
-        )
+    def _incremental_read(
+        self, spec: ObjectSpec, state: SyncState, ctx: MappingContext, *, since: dt.datetime
+    ) -> None:
+        """Rows changed since the earlier of the watermark and the checked window's start.
+        A transaction that commits late carries a stamp older than rows we already read:
+        getUpdated reports it in the next window, so the read must reach back that far.
+        `>=`, not `>`: stamps have second precision, and re-reading is harmless."""
+        start = min(state.watermark, since) if state.watermark else since
+        where = format_soql(" WHERE SystemModstamp >= {}", start)
         soql = f"{self._select(spec, state)}{where} ORDER BY SystemModstamp, Id"
         self._read(spec, state, ctx, soql, include_deleted=False)
 
@@ -210,6 +237,8 @@ class ReadSync:
             state.watermark_id = last["Id"]
             state.save(update_fields=["watermark", "watermark_id"])
             counts.read += len(page)
+            if self.keepalive:
+                self.keepalive()
             if self.progress:
                 self.progress(spec.sobject, len(seen), self.client.last_total_size)
         return seen
@@ -227,9 +256,14 @@ class ReadSync:
         counts.updated += result.updated
         counts.unchanged += result.unchanged
         for model, mapper in spec.also:
-            extra = [row for r in records if (row := mapper(r, ctx)) is not None]
+            mapped = [(r["Id"], mapper(r, ctx)) for r in records]
+            extra = [row for _, row in mapped if row is not None]
             if extra:
                 crm_services.mirror_upsert(tenant=self.tenant, model=model, rows=extra)
+            # A Task that is no longer a call or an email is no longer an engagement.
+            crm_services.mirror_mark_deleted(
+                tenant=self.tenant, model=model, remote_ids=[i for i, row in mapped if row is None]
+            )
         if spec.mergeable:
             self._merges(spec, [r for r in records if r.get("IsDeleted")], counts)
 

@@ -38,6 +38,28 @@ class SyncSkipped(Exception):
     """Nothing ran: not connected, or another sync of this tenant is running."""
 
 
+class SyncInterrupted(Exception):
+    """The run lost its claim: the connection was disconnected, or (after a stall longer
+    than `CLAIM_TTL`) another run took over. It stops at once, keeping what it wrote."""
+
+
+class _Claim:
+    """The run's hold on the connection, renewed after every page (a heartbeat), so a long
+    full read is not taken over while alive and a disconnect stops it at the next page."""
+
+    def __init__(self, conn: SalesforceConnection, at: dt.datetime) -> None:
+        self.conn, self.at = conn, at
+
+    def renew(self) -> None:
+        now = timezone.now()
+        renewed = SalesforceConnection.objects.filter(
+            pk=self.conn.pk, status=ConnectionStatus.CONNECTED, sync_claimed_at=self.at
+        ).update(sync_claimed_at=now)
+        if not renewed:
+            raise SyncInterrupted("Salesforce is no longer connected, or another sync took over.")
+        self.at = now
+
+
 def _claim(conn: SalesforceConnection, now: dt.datetime) -> bool:
     free = Q(sync_claimed_at__isnull=True) | Q(sync_claimed_at__lt=now - CLAIM_TTL)
     return (
@@ -64,6 +86,13 @@ def read_sync_run(
     now = timezone.now()
     if not _claim(conn, now):
         raise SyncSkipped("Another Salesforce sync of this workspace is running.")
+    claim = _Claim(conn, now)
+    # A run whose worker died while holding the claim never finished: say so.
+    SyncRun.objects.for_tenant(tenant).filter(status=SyncStatus.RUNNING).update(
+        status=SyncStatus.FAILED,
+        error="The worker stopped before the run finished.",
+        finished_at=now,
+    )
     run = SyncRun.objects.create(
         tenant=tenant, kind=SyncKind.FULL if full else SyncKind.INCREMENTAL
     )
@@ -72,7 +101,14 @@ def read_sync_run(
     error = ""
     try:
         client = SalesforceClient(conn, purpose="read")
-        sync = ReadSync(connection=conn, client=client, run=run, full=full, progress=progress)
+        sync = ReadSync(
+            connection=conn,
+            client=client,
+            run=run,
+            full=full,
+            progress=progress,
+            keepalive=claim.renew,
+        )
         if chosen:
             sync.objects = chosen
         sync.execute()
@@ -81,7 +117,7 @@ def read_sync_run(
         # Watermarks were saved page by page: the next run resumes from here.
         run.status = SyncStatus.PAUSED
         run.error = str(exc)
-    except SalesforceAuthError as exc:
+    except (SalesforceAuthError, SyncInterrupted) as exc:
         run.status = SyncStatus.FAILED
         run.error = error = str(exc)
     except Exception as exc:
@@ -102,5 +138,5 @@ def read_sync_run(
             changes.update(last_sync_at=finished, last_error="", last_error_at=None)
         elif error:
             changes.update(last_error=error, last_error_at=finished)
-        SalesforceConnection.objects.filter(pk=conn.pk, sync_claimed_at=now).update(**changes)
+        SalesforceConnection.objects.filter(pk=conn.pk, sync_claimed_at=claim.at).update(**changes)
     return run
