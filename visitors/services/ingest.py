@@ -80,7 +80,7 @@ def events_record(
     raise AssertionError("unreachable")
 
 
-def _retryable(exc: Exception) -> bool:
+def _retryable(exc: BaseException) -> bool:
     code = getattr(getattr(exc, "__cause__", None), "sqlstate", None)
     # deadlock, serialization failure, unique violation from a concurrent first insert
     return code in ("40P01", "40001", "23505")

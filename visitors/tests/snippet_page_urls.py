@@ -11,7 +11,8 @@ PAGE = """<!doctype html>
 <script>window.salesmonk=window.salesmonk||function(){{(salesmonk.q=salesmonk.q||[]).push(arguments)}};</script>
 <script async src="/t/s.js" data-site="{key}"></script>
 </head><body><h1>Pricing</h1>
-<button id="identify" onclick="salesmonk('identify', {{email: 'Ann@Initech.com', first_name: 'Ann'}})">
+<button id="identify"
+  onclick="salesmonk('identify', {{email: 'Ann@Initech.com', first_name: 'Ann'}})">
 Book a demo</button>
 </body></html>"""
 

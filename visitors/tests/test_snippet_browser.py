@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.db import OperationalError
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -21,10 +22,9 @@ def test_page_view_and_identify_arrive(browser, live_server) -> None:  # noqa: F
     tenant = TenantFactory(name="Acme Inc")
     outsider = TenantFactory(name="Globex Corp")
     site = Site.objects.create(tenant=tenant, name="Acme", allowed_domains=["localhost"])
-    browser.get(
-        f"{live_server.url}/customer-site/pricing?key={site.key}&utm_source=newsletter"
-    )
-    wait = WebDriverWait(browser, 10, poll_frequency=0.1)
+    browser.get(f"{live_server.url}/customer-site/pricing?key={site.key}&utm_source=newsletter")
+    # SQLite's shared in-memory test database may refuse a read while the server writes.
+    wait = WebDriverWait(browser, 10, poll_frequency=0.1, ignored_exceptions=[OperationalError])
     wait.until(lambda _: Event.objects.filter(type="page").exists())
     browser.find_element(By.ID, "identify").click()
     wait.until(lambda _: Event.objects.filter(type="identify").exists())

@@ -1,0 +1,274 @@
+"""Ingest throughput and latency on PostgreSQL, against the framework's own ceiling.
+
+The app runs under gunicorn (2 workers, threads, loopback) on a fresh database
+`salesmonk_bench_ingest`; `wrk` drives `POST /t/e` for `--seconds` with bodies like the
+snippet's (one device's queued page views, `--batch` per request) spread over 10,000
+visitors, then drives `/bench/noop` (same middleware and bodies, no database work) the same
+way. Afterwards every acknowledged event must be in the database.
+
+    .venv/bin/python bench/ingest.py [--seconds 60] [--batch 5] [--connections 16]
+
+Prints progress on stderr and one JSON line of figures on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/salesmonk_bench_ingest"
+ORIGIN = "https://www.bench.example"
+
+WRK_SCRIPT = r"""
+local visitors = tonumber(os.getenv("BENCH_VISITORS"))
+local batch = tonumber(os.getenv("BENCH_BATCH"))
+local path = os.getenv("BENCH_PATH")
+local origin = os.getenv("BENCH_ORIGIN")
+local counter = 0
+setup = function(thread) counter = counter + 1; thread:set("tid", counter) end
+init = function(args) math.randomseed(os.time() * 100 + tid) end
+request = function()
+  local id = math.random(1, visitors)
+  local ts = os.time() * 1000
+  local events = {}
+  for i = 1, batch do
+    events[i] = string.format(
+      '{"type":"page","url":"https://www.bench.example/p/%d?utm_source=src%d",'
+      .. '"title":"Page %d","ts":%d}', i, id % 7, i, ts)
+  end
+  local body = string.format('{"anonymous_id":"bench-visitor-%06d","events":[%s]}',
+                             id, table.concat(events, ","))
+  return wrk.format("POST", path, {["Content-Type"] = "text/plain", ["Origin"] = origin}, body)
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    'WRKJSON {"requests":%d,"duration_us":%d,"p50_us":%d,"p99_us":%d,"connect":%d,'
+    .. '"read":%d,"write":%d,"status":%d,"timeout":%d}\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
+    e.connect, e.read, e.write, e.status, e.timeout))
+end
+"""
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def fresh_database(url: str) -> None:
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def server_env(url: str) -> dict[str, str]:
+    from cryptography.fernet import Fernet
+
+    return {
+        **os.environ,
+        "SALESMONK_ENV_FILE": "none",
+        "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "SALESMONK_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "DATABASE_URL": url,
+        "DJANGO_SETTINGS_MODULE": "bench._ingest_settings",
+        "LOG_LEVEL": "WARNING",
+        "PYTHONPATH": str(ROOT),
+    }
+
+
+def manage(env: dict[str, str], *args: str) -> str:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+
+
+def create_site(env: dict[str, str]) -> str:
+    code = (
+        "from salesmonk.tenants.models import Tenant;"
+        "from visitors.services import site_create;"
+        "t = Tenant.objects.create(name='Bench', slug='bench');"
+        "print(site_create(tenant=t, acting_user=None, name='Bench',"
+        " allowed_domains=['bench.example']).key)"
+    )
+    return manage(env, "shell", "-c", code).strip().splitlines()[-1]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(env: dict[str, str], port: int, threads: int) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "salesmonk.wsgi",
+            "--workers=2",
+            "--worker-class=gthread",
+            f"--threads={threads}",
+            f"--bind=127.0.0.1:{port}",
+            "--keep-alive=30",
+            "--backlog=2048",
+            "--log-level=warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/t/s.js", timeout=1)
+            return proc
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError("gunicorn did not start")
+
+
+def run_wrk(
+    port: int, path: str, *, seconds: int, connections: int, batch: int, visitors: int
+) -> dict[str, Any]:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(WRK_SCRIPT)
+    env = {
+        **os.environ,
+        "BENCH_VISITORS": str(visitors),
+        "BENCH_BATCH": str(batch),
+        "BENCH_PATH": path,
+        "BENCH_ORIGIN": ORIGIN,
+    }
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t2",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "--timeout=5s",
+            "-s",
+            script.name,
+            f"http://127.0.0.1:{port}",
+        ],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    os.unlink(script.name)
+    line = next(x for x in out.splitlines() if x.startswith("WRKJSON "))
+    figures = json.loads(line.removeprefix("WRKJSON "))
+    errors = sum(figures[k] for k in ("connect", "read", "write", "status", "timeout"))
+    ok = figures["requests"] - figures["status"]
+    elapsed = figures["duration_us"] / 1e6
+    return {
+        "requests": figures["requests"],
+        "requests_ok": ok,
+        "requests_per_s": round(figures["requests"] / elapsed, 1),
+        "events_per_s": round(ok * batch / elapsed, 1),
+        "p50_ms": round(figures["p50_us"] / 1000, 2),
+        "p99_ms": round(figures["p99_us"] / 1000, 2),
+        "errors": errors,
+    }
+
+
+def count_events(url: str) -> int:
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        return conn.execute("SELECT count(*) FROM visitors_event").fetchone()[0]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database-url", default=DEFAULT_URL)
+    parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument("--batch", type=int, default=5, help="events per request")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
+    parser.add_argument("--visitors", type=int, default=10_000)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is not installed: apt-get install wrk")
+
+    log(f"fresh database {args.database_url.rsplit('/', 1)[1]}")
+    fresh_database(args.database_url)
+    env = server_env(args.database_url)
+    manage(env, "migrate", "--noinput")
+    key = create_site(env)
+    port = free_port()
+    log(f"gunicorn: 2 workers x {args.threads} threads on 127.0.0.1:{port}")
+    server = start_server(env, port, args.threads)
+    try:
+        common = {
+            "seconds": args.seconds,
+            "connections": args.connections,
+            "batch": args.batch,
+            "visitors": args.visitors,
+        }
+        log(
+            f"wrk: POST /t/e, {args.connections} connections, {args.seconds}s, "
+            f"{args.batch} events/request, {args.visitors} visitors"
+        )
+        ingest = run_wrk(port, f"/t/e?k={key}", **common)
+        log(f"  {ingest}")
+        log("wrk: POST /bench/noop (no database work), same load")
+        ceiling = run_wrk(port, "/bench/noop", **common)
+        log(f"  {ceiling}")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    in_db = count_events(args.database_url)
+    acknowledged = ingest["requests_ok"] * args.batch
+    log(f"events acknowledged {acknowledged}, in the database {in_db}")
+    print(
+        json.dumps(
+            {
+                "events_per_s": ingest["events_per_s"],
+                "requests_per_s": ingest["requests_per_s"],
+                "events_per_request": args.batch,
+                "p50_ms": ingest["p50_ms"],
+                "p99_ms": ingest["p99_ms"],
+                "errors": ingest["errors"],
+                "ceiling_events_per_s": ceiling["events_per_s"],
+                "ceiling_p50_ms": ceiling["p50_ms"],
+                "ceiling_p99_ms": ceiling["p99_ms"],
+                "ceiling_errors": ceiling["errors"],
+                "share_of_ceiling": round(ingest["events_per_s"] / ceiling["events_per_s"], 3),
+                "events_acknowledged": acknowledged,
+                "events_in_database": in_db,
+                "events_lost": max(0, acknowledged - in_db),
+                "visitors": args.visitors,
+                "seconds": args.seconds,
+                "connections": args.connections,
+                "server": f"gunicorn gthread, 2 workers x {args.threads} threads",
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
