@@ -7,17 +7,17 @@ them against the schemas. Every error, ours or ninja's, is `{"code", "detail"}` 
 """
 
 import datetime as dt
+import re
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import Http404, HttpRequest, HttpResponse
-from django.utils import timezone
 from ninja import Field, NinjaAPI, Query, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.renderers import JSONRenderer
 from ninja.responses import NinjaJSONEncoder
 from ninja.security import HttpBearer
-from pydantic import create_model
+from pydantic import BeforeValidator, create_model
 
 from crm.api import selectors, services
 from crm.api.limits import RateLimited, rate_limit_hit
@@ -136,12 +136,25 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return _error(request, exc.status_code, "error", str(exc))
 
 
+_RFC3339 = re.compile(r"\d{4}-\d\d-\d\d[Tt]\d\d:\d\d:\d\d(\.\d+)?([Zz]|[+-]\d\d:\d\d)")
+
+
+def _rfc3339(value: Any) -> Any:
+    """Only what the document promises (`format: date-time`): pydantic alone would also take
+    "0.5" as a Unix time or a bare date, which a client never means."""
+    if isinstance(value, str) and _RFC3339.fullmatch(value):
+        return value
+    raise ValueError("use an RFC 3339 date-time with an offset, e.g. 2026-01-31T00:00:00Z")
+
+
+DateTimeParam = Annotated[dt.datetime, BeforeValidator(_rfc3339)]
+
+
 def _aware(value: dt.datetime | None, name: str) -> dt.datetime | None:
-    """Timestamps without an offset are UTC; ones that cannot be stored are a 400."""
+    """In UTC; a date-time that cannot be (year 1 with a positive offset) is a 400."""
     if value is None:
         return None
     try:
-        value = value if timezone.is_aware(value) else value.replace(tzinfo=dt.UTC)
         return value.astimezone(dt.UTC)
     except (OverflowError, ValueError):
         raise BadRequest(f"{name}: not a date-time we can compare with.") from None
@@ -171,7 +184,7 @@ def _expand_field(resource: Resource) -> Any:
             description="Comma-separated related objects to return in full instead of ids: "
             + ", ".join(resource.expandable)
             + ".",
-            json_schema_extra={"pattern": f"^({choices})(,({choices}))*$"},
+            json_schema_extra={"pattern": f"^(({choices})(,({choices}))*)?$"},
         ),
     )
 
@@ -184,9 +197,9 @@ _REMOTE_ID = Field(
 class _ListParams(Schema):
     cursor: str | None = Field(None, description="`next` or `previous` of the last page.")
     page_size: int = Field(MAX_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE, description="Rows per page.")
-    created_after: dt.datetime | None = Field(None, description="Created in SalesMonk after.")
-    modified_after: dt.datetime | None = Field(None, description="Changed in SalesMonk after.")
-    modified_before: dt.datetime | None = Field(None, description="Changed in SalesMonk before.")
+    created_after: DateTimeParam | None = Field(None, description="Created in SalesMonk after.")
+    modified_after: DateTimeParam | None = Field(None, description="Changed in SalesMonk after.")
+    modified_before: DateTimeParam | None = Field(None, description="Changed in SalesMonk before.")
     remote_id: str | None = _REMOTE_ID
     include_deleted_data: bool = Field(False, description="Also records deleted in the CRM.")
     include_remote_data: bool = Field(False, description="Add the raw CRM record.")
@@ -218,9 +231,17 @@ def _page_schema(resource: Resource) -> type[Schema]:
 _ERRORS = {400: ErrorOut, 401: ErrorOut, 429: ErrorOut}
 
 
-def _refuse_stray_expand(request: HttpRequest, resource: Resource) -> None:
+def _refuse_unknown(request: HttpRequest, resource: Resource, params: type[Schema]) -> None:
+    """A misspelt filter (`modifed_after`) must not silently return everything."""
     if not resource.expandable and request.GET.get("expand"):
         _expand(request.GET["expand"], resource)
+    unknown = sorted(set(request.GET) - set(params.model_fields))
+    if unknown:
+        raise BadRequest(
+            f"Unknown query parameter {', '.join(map(repr, unknown))}; "
+            f"this endpoint takes {', '.join(params.model_fields)}.",
+            code="unknown_parameter",
+        )
 
 
 def _register(resource: Resource) -> None:
@@ -238,7 +259,7 @@ def _register(resource: Resource) -> None:
         tags=[plural],
     )
     def list_view(request: HttpRequest, params: Query[list_params]) -> Any:  # type: ignore[valid-type]
-        _refuse_stray_expand(request, resource)
+        _refuse_unknown(request, resource, list_params)
         options = Options(
             expand=_expand(getattr(params, "expand", None), resource),
             include_remote_data=params.include_remote_data,
@@ -278,7 +299,7 @@ def _register(resource: Resource) -> None:
         id: uuid.UUID,  # the path parameter keeps its public name
         params: Query[detail_params],  # type: ignore[valid-type]
     ) -> Any:
-        _refuse_stray_expand(request, resource)
+        _refuse_unknown(request, resource, detail_params)
         options = Options(
             expand=_expand(getattr(params, "expand", None), resource),
             include_remote_data=params.include_remote_data,

@@ -100,12 +100,13 @@ def test_filters(tenant: Tenant, api_client: Client) -> None:
     assert ids("modified_after=2026-03-02T00:00:00Z") == [str(old.pk)]
     assert ids("modified_before=2026-03-02T00:00:00%2B00:00") == [str(middle.pk), str(new.pk)]
     assert ids("created_after=2026-03-01T12:00:00.5Z") == [str(middle.pk), str(new.pk)]
-    assert ids("created_after=2026-03-01T12:00:01") == [str(new.pk)]  # no offset means UTC
+    assert ids("created_after=2026-03-01T13:00:00.5%2B01:00") == [str(middle.pk), str(new.pk)]
     assert ids(f"remote_id={middle.remote_id}") == [str(middle.pk)]
     assert ids("include_deleted_data=true")[-1] == str(deleted.pk)
     assert str(deleted.pk) not in ids("")
 
 
+RFC3339 = "Value error, use an RFC 3339 date-time with an offset, e.g. 2026-01-31T00:00:00Z"
 BAD_INPUT = {
     "cursor=abc": (
         "invalid_cursor",
@@ -117,9 +118,15 @@ BAD_INPUT = {
         "invalid_parameter",
         "page_size: Input should be a valid integer, unable to parse string as an integer",
     ),
-    "modified_after=yesterday": (
-        "invalid_parameter",
-        "modified_after: Input should be a valid datetime or date, input is too short",
+    "modified_after=yesterday": ("invalid_parameter", f"modified_after: {RFC3339}"),
+    "modified_after=1700000000": ("invalid_parameter", f"modified_after: {RFC3339}"),
+    "modified_before=2026-03-01": ("invalid_parameter", f"modified_before: {RFC3339}"),
+    "created_after=2026-03-01T12:00:00": ("invalid_parameter", f"created_after: {RFC3339}"),
+    "modifed_after=2026-03-01T12:00:00Z": (
+        "unknown_parameter",
+        "Unknown query parameter 'modifed_after'; this endpoint takes cursor, page_size, "
+        "created_after, modified_after, modified_before, remote_id, include_deleted_data, "
+        "include_remote_data, expand.",
     ),
     "created_after=0001-01-01T00:00:00%2B01:00": (
         "invalid_parameter",
