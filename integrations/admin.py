@@ -88,3 +88,6 @@ class ApiUsageDayAdmin(ReadOnlyAdmin):
     list_select_related = ["tenant"]
     search_fields = ["tenant__name"]
     date_hierarchy = "day"
+
+
+from integrations.write import admin as _write_admin  # noqa: E402, F401  (registers its admins)

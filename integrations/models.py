@@ -171,3 +171,14 @@ class SyncState(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.object_name} @ {self.watermark}"
+
+
+from integrations.write.models import (  # noqa: E402, F401  (the write-back's models)
+    CreatedRecord,
+    FailedIntent,
+    FieldMapping,
+    TenantWrites,
+    WriteLog,
+    WriteRun,
+    WriteSettings,
+)

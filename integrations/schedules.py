@@ -15,6 +15,8 @@ from salesmonk.tenants.models import Tenant
 
 READ_SYNC_TASK = "integrations.tasks.read_sync"
 PREFIX = "salesforce-read-sync:"
+WRITE_DISPATCH_TASK = "integrations.tasks.write_dispatch"
+WRITE_SCHEDULE = "salesforce-write-drain"
 
 
 def schedule_name(tenant: Tenant) -> str:
@@ -56,3 +58,19 @@ def reconcile() -> tuple[int, int]:
     stale = Schedule.objects.filter(name__startswith=PREFIX).exclude(name__in=wanted)
     removed, _ = stale.delete()
     return len(wanted), removed
+
+
+def schedule_write_drain() -> Schedule:
+    """One schedule for all tenants, every minute: it queues a drain only for tenants with
+    pending intents of an enabled kind, so an idle minute costs one cheap query."""
+    schedule, _ = Schedule.objects.update_or_create(
+        name=WRITE_SCHEDULE,
+        defaults={
+            "func": WRITE_DISPATCH_TASK,
+            "schedule_type": Schedule.MINUTES,
+            "minutes": 1,
+            "repeats": -1,
+            "next_run": timezone.now(),
+        },
+    )
+    return schedule

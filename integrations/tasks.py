@@ -5,9 +5,12 @@ from __future__ import annotations
 import logging
 
 from django_q.models import Schedule
+from django_q.tasks import async_task
 
 from integrations import schedules
 from integrations.sync.runs import SyncSkipped, read_sync_run
+from integrations.write.engine import WriteSkipped, write_sync_run
+from integrations.write.selectors import tenants_with_pending_writes
 from salesmonk.tenants.models import Tenant
 
 log = logging.getLogger(__name__)
@@ -23,5 +26,29 @@ def read_sync(tenant_id: str, full: bool = False) -> dict[str, object]:
         run = read_sync_run(tenant=tenant, full=full)
     except SyncSkipped as exc:
         log.info("Read sync of %s skipped: %s", tenant_id, exc)
+        return {"skipped": str(exc)}
+    return {"run": run.pk, "status": run.status, "api_calls": run.api_calls, "counts": run.counts}
+
+
+WRITE_SYNC_TASK = "integrations.tasks.write_sync"
+
+
+def write_dispatch() -> dict[str, object]:
+    """Every minute: queue a drain for each connected tenant with pending enabled intents."""
+    tenant_ids = tenants_with_pending_writes()
+    for tenant_id in tenant_ids:
+        async_task(WRITE_SYNC_TASK, str(tenant_id))
+    return {"queued": len(tenant_ids)}
+
+
+def write_sync(tenant_id: str) -> dict[str, object]:
+    """Safe to run twice: a second drain of a tenant skips while the first holds the claim."""
+    tenant = Tenant.objects.filter(pk=tenant_id).first()
+    if tenant is None:
+        return {"skipped": "tenant no longer exists"}
+    try:
+        run = write_sync_run(tenant=tenant)
+    except WriteSkipped as exc:
+        log.info("Write sync of %s skipped: %s", tenant_id, exc)
         return {"skipped": str(exc)}
     return {"run": run.pk, "status": run.status, "api_calls": run.api_calls, "counts": run.counts}

@@ -343,6 +343,10 @@ class SalesforceClient:
                 lambda url=url: self.sf.query_more(url, identifier_is_url=True, headers=headers)
             )
 
+    def query_more(self, next_records_url: str) -> dict[str, Any]:
+        """The next page of a query answered inside a composite call."""
+        return self._call(lambda: self.sf.query_more(next_records_url, identifier_is_url=True))
+
     def query_all(self, soql: str, *, include_deleted: bool = False) -> list[dict[str, Any]]:
         return [
             row for page in self.query_pages(soql, include_deleted=include_deleted) for row in page
@@ -377,6 +381,42 @@ class SalesforceClient:
             lambda: self.sf.restful("composite/sobjects", method=method, json=body),
             retry=method == "PATCH",
         )
+
+    def collection_upsert(
+        self, object_name: str, external_id_field: str, records: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """Create-or-update up to 200 records by an external id in one call. Idempotent by
+        construction, so it is safe to retry even when an answer was lost."""
+        if len(records) > COLLECTION_SIZE:
+            raise ValueError(f"A collection holds at most {COLLECTION_SIZE} records.")
+        body = {"allOrNone": False, "records": records}
+        path = f"composite/sobjects/{object_name}/{external_id_field}"
+        return self._call(lambda: self.sf.restful(path, method="PATCH", json=body))
+
+    def describe_many(self, object_names: list[str]) -> dict[str, dict[str, Any]]:
+        """Describes of several objects: cached ones for free, the rest in one composite."""
+        out: dict[str, dict[str, Any]] = {}
+        missing = []
+        for name in object_names:
+            cached = cache.get(self._describe_key(name))
+            if cached is None:
+                missing.append(name)
+            else:
+                out[name] = cached
+        if missing:
+            base = f"/services/data/v{settings.SALESFORCE_API_VERSION}/sobjects"
+            subrequests = [
+                {"method": "GET", "url": f"{base}/{name}/describe", "referenceId": f"d_{name}"}
+                for name in missing
+            ]
+            for name, sub in zip(missing, self.composite(subrequests, retry=True), strict=True):
+                if sub["httpStatusCode"] >= 300:
+                    raise SalesforceRequestError(
+                        _error_message(sub.get("body")), code=_error_code(sub.get("body"))
+                    )
+                out[name] = sub["body"]
+                cache.set(self._describe_key(name), sub["body"], DESCRIBE_TTL_SECONDS)
+        return out
 
     def describe(self, object_name: str) -> dict[str, Any]:
         """sObject describe, cached per org for an hour (fields rarely change)."""

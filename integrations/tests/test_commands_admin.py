@@ -90,7 +90,10 @@ def test_sync_command_errors(
 def test_schedules_command(connected: SalesforceConnection) -> None:
     out = StringIO()
     call_command("salesforce_schedules", stdout=out)
-    assert out.getvalue().strip() == "1 tenant schedule(s) in place, 0 stale removed."
+    assert out.getvalue().splitlines() == [
+        "1 tenant schedule(s) in place, 0 stale removed.",
+        "Write drain scheduled every minute.",
+    ]
 
 
 def test_staff_see_connections_without_tokens_and_can_queue_a_sync(

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from integrations.schedules import reconcile
+from integrations.schedules import reconcile, schedule_write_drain
 
 
 class Command(BaseCommand):
@@ -15,3 +15,5 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         kept, removed = reconcile()
         self.stdout.write(f"{kept} tenant schedule(s) in place, {removed} stale removed.")
+        schedule_write_drain()
+        self.stdout.write("Write drain scheduled every minute.")

@@ -1,0 +1,44 @@
+"""Reads of the write-back for the task, admin and (later) customer pages."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Q
+
+from crm.models import WritePolicy
+from integrations.models import ConnectionStatus, SalesforceConnection
+from integrations.salesforce.client import SalesforceClient
+from integrations.write.fieldmaps import missing_salesmonk_fields
+from integrations.write.source import KIND_FLAGS
+from salesmonk.tenants.models import Tenant
+from visitors.models import WriteIntent
+
+
+def tenants_with_pending_writes() -> list[uuid.UUID]:
+    """Connected tenants with a pending intent of a kind their policy enables."""
+    enabled = Q()
+    for kind, flag in KIND_FLAGS.items():
+        enabled |= Q(kind=kind, **{f"tenant__write_policy__{flag}": True})
+    pending = WriteIntent.objects.filter(enabled, tenant_id=OuterRef("tenant_id"), status="pending")
+    return list(
+        SalesforceConnection.objects.filter(status=ConnectionStatus.CONNECTED)
+        .filter(Exists(pending))
+        .values_list("tenant_id", flat=True)
+    )
+
+
+def salesmonk_fields_missing(*, tenant: Tenant) -> dict[str, list[str]]:
+    """Which SalesMonk custom fields the tenant's org lacks (writes skip them), from the
+    cached describes: for the connection page."""
+    conn = SalesforceConnection.objects.filter(tenant=tenant).first()
+    if conn is None or conn.status != ConnectionStatus.CONNECTED:
+        return {}
+    client = SalesforceClient(conn, purpose="read")
+    describes: dict[str, Any] = client.describe_many(["Account", "Contact", "Lead"])
+    return missing_salesmonk_fields(describes)
+
+
+def write_policy_exists(*, tenant: Tenant) -> bool:
+    return WritePolicy.objects.filter(tenant=tenant).exists()
