@@ -8,6 +8,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 
 from salesmonk.tests.browser import browser, chromium  # noqa: F401  (fixtures)
 
@@ -29,6 +30,7 @@ def test_demo_member_logs_in_and_out(browser, live_server) -> None:  # noqa: F81
     browser.find_element(By.NAME, "login").send_keys("demo@example.com")
     browser.find_element(By.NAME, "password").send_keys("salesmonk-demo")
     button.click()
+    WebDriverWait(browser, 10).until(lambda b: "/auth/login/" not in b.current_url)
 
     tenant = browser.find_element(By.CSS_SELECTOR, "[data-testid=tenant-name]")
     assert tenant.text == "Acme Inc"
@@ -37,5 +39,5 @@ def test_demo_member_logs_in_and_out(browser, live_server) -> None:  # noqa: F81
         browser.save_screenshot(os.path.join(shot, "dashboard.png"))
 
     browser.find_element(By.CSS_SELECTOR, "[data-testid=logout]").click()
-    assert "/auth/login/" in browser.current_url
+    WebDriverWait(browser, 10).until(lambda b: "/auth/login/" in b.current_url)
     assert not browser.find_elements(By.CSS_SELECTOR, "[data-testid=tenant-name]")
