@@ -1,9 +1,10 @@
 """Root URLs. Each app contributes its own `urls.py`."""
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from crm.api.views import api as crm_api
+from crm.api.views import unknown_endpoint
 
 admin.site.site_header = "SalesMonk support"
 admin.site.site_title = "SalesMonk support"
@@ -14,6 +15,7 @@ urlpatterns = [
     # `/accounts/<id>` is the company page linked from Salesforce, so logins live elsewhere.
     path("auth/", include("allauth.urls")),
     path("api/crm/v1/", crm_api.urls),
+    re_path(r"^api/", unknown_endpoint, name="api_unknown_endpoint"),
     path("", include("crm.urls")),
     path("", include("visitors.urls")),
     path("", include("salesmonk.tenants.urls")),

@@ -11,7 +11,7 @@ import re
 import uuid
 from typing import Annotated, Any
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from ninja import Field, NinjaAPI, Query, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.renderers import JSONRenderer
@@ -315,3 +315,10 @@ def _register(resource: Resource) -> None:
 
 for _resource in RESOURCES:
     _register(_resource)
+
+
+def unknown_endpoint(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+    """Any other path under the API answers in the API's JSON error shape, not HTML."""
+    return JsonResponse(
+        {"code": "not_found", "detail": f"No API endpoint at {request.path}."}, status=404
+    )
