@@ -34,6 +34,7 @@ format: install
 	$(VENV)/bin/ruff format .
 
 bench: install
+	@command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
 	@set -e; for f in bench/[!_]*.py; do \
 		[ -e "$$f" ] || { echo "no benchmarks yet"; break; }; \
 		echo "== $$f"; $(PY) "$$f"; \
