@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench install clean-db
+.PHONY: run test lint format bench install
 
 # Create the virtualenv when missing and (re)install whenever requirements.txt changes.
 $(STAMP): requirements.txt
