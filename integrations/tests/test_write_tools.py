@@ -151,3 +151,39 @@ def test_failed_intents_can_be_retried_from_the_admin(
 
     failed.refresh_from_db()
     assert (failed.status, failed.attempts) == ("pending", 0)
+
+
+def test_connection_admin_names_missing_salesmonk_fields(
+    sf_emulator, owner: Membership, connect, settings, staff_client: Client
+) -> None:
+    from salesforce_emulator.testing import create_org, delete_org
+
+    org = create_org(sf_emulator.base_url, custom_fields=False)
+    try:
+        settings.SALESFORCE_CLIENT_ID, settings.SALESFORCE_CLIENT_SECRET = (
+            org.client_id,
+            org.client_secret,
+        )
+        conn = connect(owner.tenant, org)
+        page = staff_client.get(
+            reverse("admin:integrations_salesforceconnection_change", args=[conn.pk])
+        )
+        assert b"Account: SalesMonk_Created__c, SalesMonk_Company__c, SalesMonk_Domain__c" in (
+            page.content
+        )
+    finally:
+        delete_org(sf_emulator.base_url, org.name)
+
+
+def test_a_second_drain_waits_for_the_first(
+    sf_settings: EmulatedOrg, connected: SalesforceConnection, owner: Membership
+) -> None:
+    from django.utils import timezone
+
+    from integrations.write.engine import WriteSkipped
+    from integrations.write.models import WriteSettings
+
+    enable(owner.tenant)
+    WriteSettings.objects.create(tenant=owner.tenant, claimed_at=timezone.now())
+    with pytest.raises(WriteSkipped, match="running"):
+        write_sync_run(tenant=owner.tenant)

@@ -94,6 +94,11 @@ def write_sync_run(
         client = SalesforceClient(conn, purpose="write")
         attempted: set[int] = set()
         for _ in range(max_batches):
+            # Heartbeat: a live drain is never taken over; a lost claim stops this one.
+            beat = timezone.now()
+            if not WriteSettings.objects.filter(pk=ws.pk, claimed_at=now).update(claimed_at=beat):
+                raise WriteSkipped("Another write sync took over.")
+            now = beat
             flags = enabled_flags(tenant=tenant)
             work = pending_work(tenant=tenant, flags=flags, limit=batch_size, exclude=attempted)
             if not work:
@@ -104,6 +109,8 @@ def write_sync_run(
     except ApiBudgetExhausted as exc:
         run.status, run.error = WriteRunStatus.PAUSED, str(exc)  # intents wait for tomorrow
     except (SalesforceAuthError, SalesforceError) as exc:
+        run.status, run.error = WriteRunStatus.FAILED, str(exc)
+    except WriteSkipped as exc:
         run.status, run.error = WriteRunStatus.FAILED, str(exc)
     except Exception as exc:
         log.exception("Write sync of tenant %s failed", tenant.pk)
