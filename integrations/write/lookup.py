@@ -39,30 +39,44 @@ class Found:
     notes: dict[tuple[str, str], str] = field(default_factory=dict)  # (ParentId, Title) -> Id
     queries: int = 0
     logged: dict[str, str] = field(default_factory=dict)  # write-log key -> id, already written
+    _index: dict[tuple[str, str, str], tuple[str, Record]] | None = None
+    _accounts: dict[tuple[str, str], Record] | None = None
 
     def person(self, email: str, phone: str) -> tuple[str, Record] | None:
         """Contact by email, Lead by email, Contact by phone, Lead by phone."""
-        e, p = normalize_email(email), normalize_phone(phone)
-        for key, value in (("Email", e), ("Phone", p)):
+        if self._index is None:
+            self._index = {}
+            for obj, rows in (("Contact", self.contacts), ("Lead", self.leads)):
+                for row in rows:  # first record wins, as Salesforce returned them
+                    for key in (
+                        ("Email", obj, normalize_email(row.get("Email"))),
+                        ("Phone", obj, normalize_phone(row.get("Phone"))),
+                    ):
+                        if key[2]:
+                            self._index.setdefault(key, (obj, row))
+        for field_name, value in (
+            ("Email", normalize_email(email)),
+            ("Phone", normalize_phone(phone)),
+        ):
             if not value:
                 continue
-            norm = normalize_email if key == "Email" else normalize_phone
-            for obj, rows in (("Contact", self.contacts), ("Lead", self.leads)):
-                for row in rows:
-                    if norm(row.get(key)) == value:
-                        return obj, row
+            for obj in ("Contact", "Lead"):
+                if (hit := self._index.get((field_name, obj, value))) is not None:
+                    return hit
         return None
 
     def account(self, domain: str) -> Record | None:
         """By external id first (what we created), then the oldest account whose Website is
         on the domain."""
-        by_ext = [
-            a for a in self.accounts if (a.get("SalesMonk_Domain__c") or "").lower() == domain
-        ]
-        if by_ext:
-            return by_ext[0]
-        on_site = [a for a in self.accounts if normalize_domain(a.get("Website")) == domain]
-        return min(on_site, key=lambda a: (a.get("CreatedDate") or "", a["Id"]), default=None)
+        if self._accounts is None:
+            self._accounts = {}
+            oldest = sorted(self.accounts, key=lambda a: (a.get("CreatedDate") or "", a["Id"]))
+            for a in oldest:
+                if site := normalize_domain(a.get("Website")):
+                    self._accounts.setdefault(("site", site), a)
+                if ext := (a.get("SalesMonk_Domain__c") or "").lower():
+                    self._accounts.setdefault(("ext", ext), a)
+        return self._accounts.get(("ext", domain)) or self._accounts.get(("site", domain))
 
 
 def _chunks(values: Sequence[str], size: int) -> Iterable[list[str]]:
