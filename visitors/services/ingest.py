@@ -4,7 +4,9 @@ One request's events go through one short transaction with a fixed number of sta
 whatever the batch size: lock the devices, create the new ones, insert sessions and events
 in bulk, and move every counter with one atomic `UPDATE … SET n = n + k` per table. Nothing
 is recounted from history. Identify, chat and meeting events then run their own (rarer)
-steps in the same transaction, so a 2xx always means everything was committed.
+steps in the same transaction, so a 2xx always means everything was committed. The
+page-view statements are hand-written (`ingest_sql`): building them with the ORM cost
+several times the database's own time.
 """
 
 from __future__ import annotations
@@ -16,8 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, OperationalError, connection, transaction
-from django.db.models import F, Value
-from django.db.models.functions import Greatest
+from django.utils import timezone
 
 from salesmonk.tenants.models import Tenant
 from visitors.models import (
@@ -25,14 +26,13 @@ from visitors.models import (
     UTM_FIELDS,
     Company,
     Device,
-    Event,
     EventType,
-    Session,
     Site,
     Visitor,
 )
 from visitors.payload import EventIn
 from visitors.resolvers import get_ip_resolver
+from visitors.services import ingest_sql as sql
 from visitors.services.intents import enabled_intent_kinds, intents_record
 from visitors.services.people import (
     chat_message_record,
@@ -47,7 +47,8 @@ _RETRIES = 3
 
 @dataclass
 class _DeviceState:
-    device: Device
+    device_id: uuid.UUID
+    visitor_id: uuid.UUID
     session_id: uuid.UUID | None
     last_seen: dt.datetime
 
@@ -90,28 +91,23 @@ def _record(
     *, tenant: Tenant, site: Site, events: Sequence[EventIn], ip: str | None, ua: str
 ) -> int:
     states = _lock_devices(tenant=tenant, site=site, events=events, ip=ip, ua=ua)
-    new_sessions: list[Session] = []
+    tenant_id, site_id = sql.db_uuid(tenant.pk), sql.db_uuid(site.pk)
+    new_sessions: list[list] = []
     session_delta: dict[uuid.UUID, list] = {}
     visitor_delta: dict[uuid.UUID, _VisitorDelta] = defaultdict(_VisitorDelta)
-    rows: list[Event] = []
+    received = sql.db_time(max(ev.occurred_at for ev in events))
+    empty = sql.db_json({})
+    rows: list[tuple] = []
     for ev in events:
         st = states[ev.anonymous_id]
-        visitor_id = st.device.visitor_id
+        visitor_id = st.visitor_id
         delta = visitor_delta[visitor_id]
         if st.session_id is None or ev.occurred_at - st.last_seen > SESSION_TIMEOUT:
-            session = Session(
-                id=uuid.uuid4(),
-                tenant=tenant,
-                visitor_id=visitor_id,
-                device=st.device,
-                started_at=ev.occurred_at,
-                last_event_at=ev.occurred_at,
-                event_count=0,
-                landing_url=ev.url,
-                referrer=ev.referrer,
-            )
-            new_sessions.append(session)
-            st.session_id = session.id
+            st.session_id = uuid.uuid4()
+            new_sessions.append(
+                [st.session_id, tenant.pk, visitor_id, st.device_id, ev.occurred_at,
+                 ev.occurred_at, 0, ev.url, ev.referrer]
+            )  # fmt: skip
             delta.sessions += 1
         counts = session_delta.setdefault(st.session_id, [0, ev.occurred_at])
         counts[0] += 1
@@ -120,31 +116,26 @@ def _record(
         delta.events += 1
         delta.last_seen = max(delta.last_seen or ev.occurred_at, ev.occurred_at)
         delta.utm.update(ev.utm)  # in order: the last non-empty value of each field wins
+        utm = ev.utm
         rows.append(
-            Event(
-                tenant=tenant,
-                site=site,
-                visitor_id=visitor_id,
-                device=st.device,
-                session_id=st.session_id,
-                type=ev.type,
-                occurred_at=ev.occurred_at,
-                received_at=ev.occurred_at,
-                url=ev.url,
-                path=ev.path,
-                title=ev.title,
-                referrer=ev.referrer,
-                data=ev.data,
-                **ev.utm,
-            )
-        )
-    received = max(ev.occurred_at for ev in events)
-    for row in rows:
-        row.received_at = received
-    _write_sessions(new_sessions, session_delta)
-    Event.objects.bulk_create(rows)
-    _write_visitors(visitor_delta)
-    _write_devices(states.values())
+            (tenant_id, site_id, sql.db_uuid(visitor_id), sql.db_uuid(st.device_id),
+             sql.db_uuid(st.session_id), ev.type, sql.db_time(ev.occurred_at), received,
+             ev.url, ev.path, ev.title, ev.referrer,
+             *(utm.get(name, "") for name in UTM_FIELDS),
+             sql.db_json(ev.data) if ev.data else empty)
+        )  # fmt: skip
+    for session in new_sessions:
+        session[6], session[5] = session_delta.pop(session[0])
+    sql.sessions_insert(new_sessions)
+    sql.sessions_add([(pk, n, last) for pk, (n, last) in session_delta.items()])
+    sql.events_insert(rows)
+    sql.visitors_add(
+        [
+            (pk, d.sessions, d.events, d.last_seen, d.utm)
+            for pk, d in sorted(visitor_delta.items(), key=lambda item: str(item[0]))
+        ]
+    )
+    sql.devices_touch([(st.device_id, st.session_id, st.last_seen) for st in states.values()])
     kinds = enabled_intent_kinds(tenant)
     _special_events(tenant=tenant, events=events, states=states, kinds=kinds)
     if kinds:
@@ -162,46 +153,35 @@ def _lock_devices(
         first_seen[ev.anonymous_id] = min(
             first_seen.get(ev.anonymous_id, ev.occurred_at), ev.occurred_at
         )
-    lock = Device.objects.select_for_update().filter(site=site).order_by("pk")
-    devices = {d.anonymous_id: d for d in lock.filter(anonymous_id__in=list(first_seen))}
+    devices = {row[0]: row for row in sql.devices_lock(site.pk, list(first_seen))}
     missing = [a for a in first_seen if a not in devices]
     if missing:
         company = _company_for_ip(tenant=tenant, ip=ip)
-        visitors = {
-            anon: Visitor(
-                tenant=tenant,
-                first_seen_at=first_seen[anon],
-                last_seen_at=first_seen[anon],
-                company=company,
-                company_source=Company.Source.IP if company else "",
-            )
-            for anon in missing
-        }
-        Visitor.objects.bulk_create(visitors.values())
-        Device.objects.bulk_create(
+        source = Company.Source.IP if company else ""
+        now = timezone.now()
+        visitors = {anon: uuid.uuid4() for anon in missing}
+        sql.visitors_insert(
             [
-                Device(
-                    tenant=tenant,
-                    site=site,
-                    anonymous_id=anon,
-                    visitor=visitor,
-                    ip=ip,
-                    user_agent=ua[:400],
-                    first_seen_at=first_seen[anon],
-                    last_seen_at=first_seen[anon],
-                )
-                for anon, visitor in visitors.items()
-            ],
-            ignore_conflicts=True,  # a concurrent request created it first: use theirs
+                (pk, tenant.pk, company.pk if company else None, source, first_seen[anon], now)
+                for anon, pk in visitors.items()
+            ]
         )
-        created = {d.anonymous_id: d for d in lock.filter(anonymous_id__in=missing)}
-        orphans = [v.pk for a, v in visitors.items() if created[a].visitor_id != v.pk]
+        db_ip = sql.db_ip(ip)
+        sql.devices_insert(
+            [
+                (uuid.uuid4(), tenant.pk, site.pk, anon, pk, db_ip, ua[:400], first_seen[anon])
+                for anon, pk in visitors.items()
+            ]
+        )
+        created = {row[0]: row for row in sql.devices_lock(site.pk, missing)}
+        # a concurrent request created the device first: use theirs, drop our visitor
+        orphans = [pk for anon, pk in visitors.items() if created[anon][2] != pk]
         if orphans:
             Visitor.objects.filter(tenant=tenant, pk__in=orphans).delete()
         devices.update(created)
     return {
-        anon: _DeviceState(device=d, session_id=d.session_id, last_seen=d.last_seen_at)
-        for anon, d in devices.items()
+        anon: _DeviceState(device_id=pk, visitor_id=vid, session_id=sid, last_seen=seen)
+        for anon, pk, vid, sid, seen in devices.values()
     }
 
 
@@ -210,62 +190,6 @@ def _company_for_ip(*, tenant: Tenant, ip: str | None) -> Company | None:
     if guess is None:
         return None
     return companies_for_domains(tenant=tenant, names={guess.domain: guess.name}).get(guess.domain)
-
-
-def _write_sessions(new: list[Session], delta: dict[uuid.UUID, list]) -> None:
-    for session in new:
-        session.event_count, session.last_event_at = delta.pop(session.id)
-    Session.objects.bulk_create(new)
-    if delta:
-        Session.objects.bulk_update(
-            [
-                _with(
-                    Session(pk=pk),
-                    event_count=F("event_count") + count,
-                    last_event_at=Greatest(F("last_event_at"), Value(last)),
-                )
-                for pk, (count, last) in delta.items()
-            ],
-            ["event_count", "last_event_at"],
-        )
-
-
-def _write_visitors(delta: dict[uuid.UUID, _VisitorDelta]) -> None:
-    """One UPDATE for all visitors of the batch: counters added, `last_seen_at` only moves
-    forward, and each UTM field changes only when the batch carried a non-empty value."""
-    objs = []
-    for pk, d in delta.items():
-        utm = {name: Value(d.utm[name]) if name in d.utm else F(name) for name in UTM_FIELDS}
-        objs.append(
-            _with(
-                Visitor(pk=pk),
-                total_sessions=F("total_sessions") + d.sessions,
-                total_events=F("total_events") + d.events,
-                last_seen_at=Greatest(F("last_seen_at"), Value(d.last_seen)),
-                **utm,
-            )
-        )
-    Visitor.objects.bulk_update(
-        objs, ["total_sessions", "total_events", "last_seen_at", *UTM_FIELDS]
-    )
-
-
-def _write_devices(states: object) -> None:
-    objs = [
-        _with(
-            Device(pk=st.device.pk),
-            session_id=st.session_id,
-            last_seen_at=Greatest(F("last_seen_at"), Value(st.last_seen)),
-        )
-        for st in states  # type: ignore[attr-defined]
-    ]
-    Device.objects.bulk_update(objs, ["session_id", "last_seen_at"])
-
-
-def _with(obj: object, **values: object) -> object:
-    for name, value in values.items():
-        setattr(obj, name, value)
-    return obj
 
 
 def _special_events(
@@ -280,9 +204,9 @@ def _special_events(
     for ev in events:
         if ev.type == EventType.PAGE:
             continue
-        device = states[ev.anonymous_id].device
+        device_id = states[ev.anonymous_id].device_id
         # A merge earlier in this batch may have moved the device to another visitor.
-        visitor_id = Device.objects.filter(pk=device.pk).values_list("visitor_id", flat=True)[0]
+        visitor_id = Device.objects.filter(pk=device_id).values_list("visitor_id", flat=True)[0]
         if ev.type == EventType.IDENTIFY:
             visitor_identify(
                 tenant=tenant, visitor_id=visitor_id, traits=ev.data, at=ev.occurred_at, kinds=kinds

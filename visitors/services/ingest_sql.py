@@ -1,0 +1,215 @@
+"""The ingest hot path's statements, written by hand.
+
+Building these with the ORM (model instances, `bulk_update` CASE expressions, expression
+resolution) cost several times the database's own time per request, so the few statements
+of a page-view batch are fixed parameterized SQL run through `connection.cursor()`. Values
+are always parameters, never formatted into the SQL. PostgreSQL gets one statement per table
+(multi-row `VALUES`, `UPDATE … FROM (VALUES …)`); SQLite, the development and test database,
+runs the same rows with `executemany` (its statements are in-process calls, not round trips).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.db import connection
+
+from visitors.models import UTM_FIELDS, Device, Event
+
+Row = Sequence[Any]
+
+_UTM = ", ".join(UTM_FIELDS)
+_VISITOR_COLUMNS = (
+    "id, tenant_id, email, first_name, last_name, phone, company_id, company_source, "
+    f"first_seen_at, last_seen_at, total_sessions, total_events, {_UTM}, identified_at, "
+    "merged_into_id, created_at"
+)
+_DEVICE_COLUMNS = (
+    "id, tenant_id, site_id, anonymous_id, visitor_id, session_id, ip, user_agent, "
+    "first_seen_at, last_seen_at"
+)
+_SESSION_COLUMNS = (
+    "id, tenant_id, visitor_id, device_id, started_at, last_event_at, event_count, "
+    "landing_url, referrer"
+)
+_EVENT_COLUMNS = (
+    "tenant_id, site_id, visitor_id, device_id, session_id, type, occurred_at, received_at, "
+    f"url, path, title, referrer, {_UTM}, data"
+)
+
+
+def _postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def db_uuid(value: uuid.UUID | None) -> Any:
+    """A UUID as the backend stores it (native on PostgreSQL, 32 hex digits on SQLite)."""
+    if value is None or connection.features.has_native_uuid_field:
+        return value
+    return value.hex
+
+
+def db_time(value: dt.datetime) -> Any:
+    return value if _postgres() else connection.ops.adapt_datetimefield_value(value)
+
+
+def db_ip(value: str | None) -> Any:
+    """Prepared like the ORM does (IPv6 normalized)."""
+    return Device._meta.get_field("ip").get_db_prep_value(value, connection)
+
+
+def db_json(value: dict[str, Any]) -> Any:
+    return Event._meta.get_field("data").get_db_prep_value(value, connection)
+
+
+def _read_uuid(value: Any) -> uuid.UUID | None:
+    if value is None or isinstance(value, uuid.UUID):
+        return value
+    return uuid.UUID(value)
+
+
+def devices_lock(
+    site_id: uuid.UUID, anonymous_ids: Sequence[str]
+) -> list[tuple[str, uuid.UUID, uuid.UUID, uuid.UUID | None, dt.datetime]]:
+    """(anonymous id, device, visitor, current session, last seen) of the site's devices
+    among `anonymous_ids`, locked in id order so concurrent batches queue, not deadlock."""
+    marks = ", ".join(["%s"] * len(anonymous_ids))
+    sql = (
+        "SELECT anonymous_id, id, visitor_id, session_id, last_seen_at FROM visitors_device "
+        f"WHERE site_id = %s AND anonymous_id IN ({marks}) ORDER BY id"
+    )
+    if connection.features.has_select_for_update:
+        sql += " FOR UPDATE"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [db_uuid(site_id), *anonymous_ids])
+        rows = cursor.fetchall()
+    if _postgres():
+        return rows
+    convert = connection.ops.convert_datetimefield_value
+    return [
+        (anon, _read_uuid(pk), _read_uuid(vid), _read_uuid(sid), convert(seen, None, connection))
+        for anon, pk, vid, sid, seen in rows
+    ]
+
+
+def _insert(table: str, columns: str, rows: list[Row], *, ignore_conflicts: bool = False) -> None:
+    if not rows:
+        return
+    width = len(rows[0])
+    with connection.cursor() as cursor:
+        if _postgres():
+            values = ", ".join(["(" + ", ".join(["%s"] * width) + ")"] * len(rows))
+            suffix = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
+            sql = f"INSERT INTO {table} ({columns}) VALUES {values}{suffix}"
+            cursor.execute(sql, [value for row in rows for value in row])
+        else:
+            verb = "INSERT OR IGNORE" if ignore_conflicts else "INSERT"
+            marks = ", ".join(["%s"] * width)
+            cursor.executemany(f"{verb} INTO {table} ({columns}) VALUES ({marks})", rows)
+
+
+def visitors_insert(rows: list[Row]) -> None:
+    """New anonymous visitors: (id, tenant, company, company source, first seen, now)."""
+    full = [
+        (db_uuid(pk), db_uuid(tenant), "", "", "", "", db_uuid(company), source, db_time(first),
+         db_time(first), 0, 0, "", "", "", "", None, None, db_time(now))
+        for pk, tenant, company, source, first, now in rows
+    ]  # fmt: skip
+    _insert("visitors_visitor", _VISITOR_COLUMNS, full)
+
+
+def devices_insert(rows: list[Row]) -> None:
+    """New devices, insert-or-ignore (a concurrent first request may have created one):
+    (id, tenant, site, anonymous id, visitor, ip, user agent, first seen)."""
+    full = [
+        (db_uuid(pk), db_uuid(tenant), db_uuid(site), anon, db_uuid(visitor), None, ip, ua,
+         db_time(first), db_time(first))
+        for pk, tenant, site, anon, visitor, ip, ua, first in rows
+    ]  # fmt: skip
+    _insert("visitors_device", _DEVICE_COLUMNS, full, ignore_conflicts=True)
+
+
+def sessions_insert(rows: list[Row]) -> None:
+    """(id, tenant, visitor, device, started, last event, event count, landing url, referrer)."""
+    full = [
+        (db_uuid(pk), db_uuid(tenant), db_uuid(visitor), db_uuid(device), db_time(start),
+         db_time(last), count, url, referrer)
+        for pk, tenant, visitor, device, start, last, count, url, referrer in rows
+    ]  # fmt: skip
+    _insert("visitors_session", _SESSION_COLUMNS, full)
+
+
+def events_insert(rows: Iterable[Row]) -> None:
+    """Rows in `_EVENT_COLUMNS` order, values already prepared for the backend."""
+    _insert("visitors_event", _EVENT_COLUMNS, list(rows))
+
+
+def _update(table: str, names: Sequence[str], casts: Sequence[str], pg_set: str,
+            lite_set: str, rows: list[Row]) -> None:  # fmt: skip
+    """Rows are (id, *values). PostgreSQL: one `UPDATE … FROM (VALUES …)` whose SET reads
+    `v.<name>`; SQLite: one cheap UPDATE per row with the values as parameters."""
+    if not rows:
+        return
+    with connection.cursor() as cursor:
+        if _postgres():
+            one = "(" + ", ".join(f"%s::{cast}" for cast in ("uuid", *casts)) + ")"
+            values = ", ".join([one] * len(rows))
+            cursor.execute(
+                f"UPDATE {table} AS t SET {pg_set} FROM (VALUES {values}) "
+                f"AS v(id, {', '.join(names)}) WHERE t.id = v.id",
+                [value for row in rows for value in row],
+            )
+        else:
+            cursor.executemany(
+                f"UPDATE {table} SET {lite_set} WHERE id = %s",
+                [(*row[1:], row[0]) for row in rows],
+            )
+
+
+def sessions_add(rows: list[tuple[uuid.UUID, int, dt.datetime]]) -> None:
+    """(session, events added, latest event): counts added, last event only forward."""
+    _update(
+        "visitors_session",
+        ("n", "last"),
+        ("integer", "timestamptz"),
+        "event_count = t.event_count + v.n, last_event_at = GREATEST(t.last_event_at, v.last)",
+        "event_count = event_count + %s, last_event_at = MAX(last_event_at, %s)",
+        [(db_uuid(pk), n, db_time(last)) for pk, n, last in rows],
+    )
+
+
+def visitors_add(
+    rows: list[tuple[uuid.UUID, int, int, dt.datetime, dict[str, str]]],
+) -> None:
+    """(visitor, sessions added, events added, last seen, UTM values carried): counters
+    added, `last_seen_at` only forward, a UTM field only replaced by a carried value."""
+    pg_utm = "".join(f", {n} = COALESCE(v.{n}, t.{n})" for n in UTM_FIELDS)
+    lite_utm = "".join(f", {n} = COALESCE(%s, {n})" for n in UTM_FIELDS)
+    _update(
+        "visitors_visitor",
+        ("s", "e", "seen", *UTM_FIELDS),
+        ("integer", "integer", "timestamptz", *["varchar"] * len(UTM_FIELDS)),
+        "total_sessions = t.total_sessions + v.s, total_events = t.total_events + v.e, "
+        "last_seen_at = GREATEST(t.last_seen_at, v.seen)" + pg_utm,
+        "total_sessions = total_sessions + %s, total_events = total_events + %s, "
+        "last_seen_at = MAX(last_seen_at, %s)" + lite_utm,
+        [
+            (db_uuid(pk), s, e, db_time(seen), *(utm.get(n) for n in UTM_FIELDS))
+            for pk, s, e, seen, utm in rows
+        ],
+    )
+
+
+def devices_touch(rows: list[tuple[uuid.UUID, uuid.UUID | None, dt.datetime]]) -> None:
+    """(device, current session, last seen): `last_seen_at` only forward."""
+    _update(
+        "visitors_device",
+        ("sid", "seen"),
+        ("uuid", "timestamptz"),
+        "session_id = v.sid, last_seen_at = GREATEST(t.last_seen_at, v.seen)",
+        "session_id = %s, last_seen_at = MAX(last_seen_at, %s)",
+        [(db_uuid(pk), db_uuid(sid), db_time(seen)) for pk, sid, seen in rows],
+    )
