@@ -23,3 +23,43 @@ def start_emulator() -> tuple[subprocess.Popen[str], str]:
         if match := re.search(r"listening on (http://\S+)", line):
             return proc, match.group(1)
     raise RuntimeError("the emulator did not start")
+
+
+def fresh_database(url: str) -> None:
+    """Drop and create the benchmark's own database (a SQLite URL: delete the file)."""
+    if url.startswith("sqlite"):
+        Path(url.split("///", 1)[1]).unlink(missing_ok=True)
+        return
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+BENCH_APP = {"client_id": "bench-client", "client_secret": "bench-secret", "redirect_uris": []}
+
+
+def django_against_emulator(database_url: str, emulator_url: str) -> None:
+    """A fresh, migrated database and Django configured to reach the emulator with the
+    benchmark's connected app (`BENCH_APP`)."""
+    import os
+
+    fresh_database(database_url)
+    os.environ.update(
+        DJANGO_SETTINGS_MODULE="salesmonk.settings",
+        SALESMONK_ENV_FILE="none",
+        DEBUG="true",
+        DATABASE_URL=database_url,
+        SALESFORCE_EMULATOR_URL=emulator_url,
+        SALESFORCE_CLIENT_ID=BENCH_APP["client_id"],
+        SALESFORCE_CLIENT_SECRET=BENCH_APP["client_secret"],
+        LOG_LEVEL="WARNING",
+    )
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)

@@ -27,22 +27,14 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench._support import fresh_database  # noqa: E402
+
 ACCOUNTS_PER_100_CONTACTS = 10
 USERS = 200
 
 
 def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
-
-
-def fresh_database(url: str) -> None:
-    import psycopg
-
-    name = url.rsplit("/", 1)[1]
-    admin = url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def copy_rows(model: Any, rows: Iterator[dict[str, Any]]) -> int:

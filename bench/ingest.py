@@ -30,6 +30,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench._support import fresh_database  # noqa: E402
+
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/salesmonk_bench_ingest"
 ORIGIN = "https://www.bench.example"
 
@@ -67,15 +69,6 @@ end
 
 def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
-
-
-def fresh_database(url: str) -> None:
-    import psycopg
-
-    name = url.rsplit("/", 1)[1]
-    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def server_env(url: str) -> dict[str, str]:

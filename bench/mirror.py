@@ -32,7 +32,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._support import start_emulator  # noqa: E402
+from bench._support import BENCH_APP, django_against_emulator, start_emulator  # noqa: E402
 
 COUNTS = {
     "User": 200,
@@ -49,16 +49,6 @@ NAIVE_ROWS = 10_000
 
 def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
-
-
-def fresh_database(url: str) -> None:
-    import psycopg
-
-    name = url.rsplit("/", 1)[1]
-    admin = url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 class WaitClock:
@@ -101,24 +91,10 @@ def main() -> None:
 
 
 def run(database_url: str, base_url: str, counts: dict[str, int]) -> None:
-    fresh_database(database_url)
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="salesmonk.settings",
-        SALESMONK_ENV_FILE="none",
-        DEBUG="true",
-        DATABASE_URL=database_url,
-        SALESFORCE_EMULATOR_URL=base_url,
-        SALESFORCE_CLIENT_ID="bench-client",
-        SALESFORCE_CLIENT_SECRET="bench-secret",
-        LOG_LEVEL="WARNING",
-    )
-    import django
-
-    django.setup()
+    django_against_emulator(database_url, base_url)
     import datetime as dt
 
     import time_machine
-    from django.core.management import call_command
     from django.db import connection
     from django.utils import timezone
 
@@ -132,12 +108,9 @@ def run(database_url: str, base_url: str, counts: dict[str, int]) -> None:
     from salesforce_emulator.testing import create_org
     from salesmonk.tenants.models import Tenant
 
-    call_command("migrate", verbosity=0)
     org = create_org(
         base_url,
-        connected_apps=[
-            {"client_id": "bench-client", "client_secret": "bench-secret", "redirect_uris": []}
-        ],
+        connected_apps=[BENCH_APP],
     )
     log(f"seeding {sum(counts.values()):,} records")
     org.control.seed(counts=counts, seed=1)

@@ -36,7 +36,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._support import start_emulator  # noqa: E402
+from bench._support import BENCH_APP, django_against_emulator, start_emulator  # noqa: E402
 
 CONTACTS, LEADS, NEW, COMPANIES, KNOWN_COMPANIES = 300, 200, 500, 200, 100
 MEETINGS = CHATS = 200
@@ -45,19 +45,6 @@ OPEN_OPPS = 50
 
 def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
-
-
-def fresh_database(url: str) -> None:
-    if url.startswith("sqlite"):
-        Path(url.split("///", 1)[1]).unlink(missing_ok=True)
-        return
-    import psycopg
-
-    name = url.rsplit("/", 1)[1]
-    admin = url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def domain(k: int) -> str:
@@ -126,21 +113,7 @@ def main() -> None:
 
 
 def run(database_url: str, base_url: str) -> None:
-    fresh_database(database_url)
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="salesmonk.settings",
-        SALESMONK_ENV_FILE="none",
-        DEBUG="true",
-        DATABASE_URL=database_url,
-        SALESFORCE_EMULATOR_URL=base_url,
-        SALESFORCE_CLIENT_ID="bench-client",
-        SALESFORCE_CLIENT_SECRET="bench-secret",
-        LOG_LEVEL="WARNING",
-    )
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+    django_against_emulator(database_url, base_url)
     from django.db import connection
 
     from integrations.models import PRODUCTION_LOGIN_URL
@@ -150,8 +123,7 @@ def run(database_url: str, base_url: str) -> None:
     from salesmonk.tenants.models import Tenant
     from visitors.models import WriteIntent
 
-    call_command("migrate", verbosity=0)
-    apps = [{"client_id": "bench-client", "client_secret": "bench-secret", "redirect_uris": []}]
+    apps = [BENCH_APP]
     org, twin = create_org(base_url, connected_apps=apps), create_org(base_url, connected_apps=apps)
     visitors = people()
     for o in (org, twin):
