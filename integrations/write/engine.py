@@ -75,6 +75,24 @@ class WriteSkipped(Exception):
     """Nothing ran: not connected, writes disabled, or another drain is running."""
 
 
+class Claim:
+    """A drain's hold on its tenant: `claimed_at` as this drain last wrote it. Renewed
+    conditionally, so a drain whose claim was taken over (it stalled past `CLAIM_TTL`)
+    learns it before it writes anything more."""
+
+    def __init__(self, pk: int, at: dt.datetime) -> None:
+        self.pk, self.at = pk, at
+
+    def renew(self) -> None:
+        beat = timezone.now()
+        if not WriteSettings.objects.filter(pk=self.pk, claimed_at=self.at).update(claimed_at=beat):
+            raise WriteSkipped("Another write sync took over.")
+        self.at = beat
+
+    def release(self) -> None:
+        WriteSettings.objects.filter(pk=self.pk, claimed_at=self.at).update(claimed_at=None)
+
+
 def write_sync_run(
     *, tenant: Tenant, batch_size: int = BATCH_VISITORS, max_batches: int = MAX_BATCHES
 ) -> WriteRun:
@@ -87,6 +105,7 @@ def write_sync_run(
     free = Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_TTL)
     if not WriteSettings.objects.filter(free, pk=ws.pk).update(claimed_at=now):
         raise WriteSkipped("Another write sync of this workspace is running.")
+    claim = Claim(ws.pk, now)
     run = WriteRun.objects.create(tenant=tenant)
     client: SalesforceClient | None = None
     counts: Counter[str] = Counter()
@@ -95,16 +114,15 @@ def write_sync_run(
         attempted: set[int] = set()
         for _ in range(max_batches):
             # Heartbeat: a live drain is never taken over; a lost claim stops this one.
-            beat = timezone.now()
-            if not WriteSettings.objects.filter(pk=ws.pk, claimed_at=now).update(claimed_at=beat):
-                raise WriteSkipped("Another write sync took over.")
-            now = beat
+            claim.renew()
             flags = enabled_flags(tenant=tenant)
             work = pending_work(tenant=tenant, flags=flags, limit=batch_size, exclude=attempted)
             if not work:
                 break
             attempted |= {iid for w in work for iid in w.intents.values()}
-            Drain(tenant=tenant, conn=conn, client=client, run=run, counts=counts).execute(work)
+            Drain(
+                tenant=tenant, conn=conn, client=client, run=run, counts=counts, claim=claim
+            ).execute(work)
         run.status = WriteRunStatus.SUCCEEDED
     except ApiBudgetExhausted as exc:
         run.status, run.error = WriteRunStatus.PAUSED, str(exc)  # intents wait for tomorrow
@@ -120,7 +138,7 @@ def write_sync_run(
         run.api_calls = client.usage.calls if client else 0
         run.finished_at = timezone.now()
         run.save()
-        WriteSettings.objects.filter(pk=ws.pk, claimed_at=now).update(claimed_at=None)
+        claim.release()
     return run
 
 
@@ -168,6 +186,7 @@ class Drain:
         client: SalesforceClient,
         run: WriteRun,
         counts: Counter[str],
+        claim: Claim | None = None,
     ) -> None:
         self.tenant, self.conn, self.client, self.run, self.counts = (
             tenant,
@@ -176,6 +195,7 @@ class Drain:
             run,
             counts,
         )
+        self.claim = claim  # None: a dry run, which writes nothing
         self.ops: list[Op] = []
         self.recorded: set[Op] = set()  # settled in the database: only these settle intents
 
@@ -290,6 +310,8 @@ class Drain:
                 return
             collections = self._collections(ready)[:COLLECTIONS_PER_CALL]
             sent = {op for _, _, chunk in collections for op in chunk}
+            if self.claim is not None:
+                self.claim.renew()  # taken over while we looked up: write nothing
             self._send(collections)
             pending = [op for op in pending if op not in sent]
             updates = self._duplicates_to_updates(list(sent))
