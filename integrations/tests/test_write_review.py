@@ -16,6 +16,7 @@ from integrations.write.engine import write_sync_run
 from integrations.write.models import WriteLog, WriteSettings
 from salesforce_emulator.testing import EmulatedOrg
 from salesmonk.tenants.models import Membership
+from visitors.models import IntentKind, WriteIntent
 
 pytestmark = pytest.mark.django_db
 
@@ -67,3 +68,109 @@ def test_drain_taken_over_between_lookup_and_write_writes_nothing(
     assert run.status == "succeeded", run.error
     assert [r["Email"] for r in live(sf_settings, "Lead")] == ["slow@t.example"]
     assert pending(tenant) == 0
+
+
+def test_account_duplicate_becomes_an_account_update_and_updates_never_convert() -> None:
+    from integrations.write.engine import duplicates_to_updates
+    from integrations.write.plan import Op
+
+    account = Op(
+        "Account",
+        "upsert",
+        "create_accounts",
+        "domain:acme.example",
+        {
+            "Name": "Acme",
+            "Website": "acme.example",
+            "OwnerId": "005000000000001AAA",
+            "SalesMonk_Created__c": True,
+            "SalesMonk_Company__c": "http://x/accounts/1",
+            "SalesMonk_Domain__c": "acme.example",
+        },
+        {7},
+        dup_ids=["001000000000009AAA"],
+    )
+    lead = Op(
+        "Lead",
+        "create",
+        "create_leads",
+        "email:a@b.example",
+        {"LastName": "A", "OwnerId": "005000000000001AAA", "Email": "a@b.example"},
+        {8},
+        dup_ids=["00Q000000000002AAA", "003000000000003AAA"],
+    )
+    refused_update = Op(
+        "Contact",
+        "update",
+        "update_people",
+        "email:c@b.example",
+        {"Email": "c@b.example"},
+        {9},
+        remote_id="003000000000004AAA",
+        dup_ids=["00Q000000000005AAA"],
+    )
+
+    made = duplicates_to_updates([account, lead, refused_update])
+
+    assert [(u.object_name, u.operation, u.remote_id, u.flag) for u in made] == [
+        ("Account", "update", "001000000000009AAA", "create_accounts"),
+        ("Contact", "update", "003000000000003AAA", "update_people"),
+    ]
+    assert made[0].fields == {
+        "SalesMonk_Company__c": "http://x/accounts/1",
+        "SalesMonk_Domain__c": "acme.example",
+    }
+    assert made[0].intent_ids == {7}
+    assert account.alias is made[0]
+    assert made[1].fields == {"LastName": "A", "Email": "a@b.example"}
+    assert refused_update.alias is None
+    assert refused_update.intent_ids == {9}
+    # An update made from a duplicate, refused again, is never converted again.
+    made[1].dup_ids = ["00Q000000000002AAA"]
+    assert duplicates_to_updates(made) == []
+
+
+def test_update_refused_by_a_duplicate_rule_is_not_redirected(
+    sf_emulator, owner: Membership, connect, monkeypatch
+) -> None:
+    from django.conf import settings
+
+    from integrations.write import engine
+    from salesforce_emulator.testing import create_org, delete_org
+
+    org = create_org(sf_emulator.base_url, duplicate_rule=True)
+    try:
+        settings.SALESFORCE_CLIENT_ID = org.client_id
+        settings.SALESFORCE_CLIENT_SECRET = org.client_secret
+        connect(owner.tenant, org)
+        tenant = owner.tenant
+        enable(tenant)
+        contact = seed(org, "Contact", LastName="Old", Email="old@d.example", Phone="5550100")
+        visitor(tenant, email="new@d.example", phone="5550100", last="Racer")
+        original = engine.run_queries
+        raced: list[str] = []
+
+        def lookup_then_someone_creates_a_lead(client, queries):
+            found = original(client, queries)
+            raced.append(seed(org, "Lead", LastName="Typed", Company="X", Email="new@d.example"))
+            return found
+
+        monkeypatch.setattr(engine, "run_queries", lookup_then_someone_creates_a_lead)
+
+        run = write_sync_run(tenant=tenant)
+
+        assert run.status == "succeeded", run.error
+        assert by_id(org, "Lead", raced[0])["LastName"] == "Typed"  # not written over
+        assert by_id(org, "Contact", contact)["Email"] == "old@d.example"
+        (entry,) = WriteLog.objects.all()
+        assert (entry.object_name, entry.operation, entry.result) == (
+            "Contact",
+            "update",
+            "failed",
+        )
+        assert "DUPLICATES_DETECTED" in entry.error
+        intent = WriteIntent.objects.get(kind=IntentKind.LEAD)
+        assert intent.attempts == 1
+        assert "DUPLICATES_DETECTED" in intent.last_error
+    finally:
+        delete_org(sf_emulator.base_url, org.name)

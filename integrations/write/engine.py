@@ -175,6 +175,53 @@ def _connection(tenant: Tenant) -> SalesforceConnection:
     return conn
 
 
+# A duplicate rule's matches, by Id prefix: the object to update instead, and its flag.
+DUPLICATE_TARGETS = {
+    "Account": (("001", "Account", "create_accounts"),),
+    "Lead": (("003", "Contact", "update_people"), ("00Q", "Lead", "update_people")),
+}
+ACCOUNT_CREATE_ONLY = {"Name", "Website", "OwnerId", "SalesMonk_Created__c"}
+
+
+def duplicates_to_updates(sent: list[Op]) -> list[Op]:
+    """A duplicate rule refused a record we created: it exists after all, so write our
+    fields to the matched record instead (Contacts before Leads; an Account stays an
+    Account), and hang its Events/Notes there. Only creates and upserts are converted: an
+    update refused by a duplicate rule keeps its error, and an update made here is never
+    converted again."""
+    updates = []
+    for op in sent:
+        if not op.dup_ids or op.operation not in ("create", "upsert") or op.replaces is not None:
+            continue
+        target = None
+        for prefix, obj, flag in DUPLICATE_TARGETS.get(op.object_name, ()):
+            ids = sorted(i for i in op.dup_ids if i.startswith(prefix))
+            if ids:
+                target = (ids[0], obj, flag)
+                break
+        if target is None:
+            continue
+        remote_id, obj, flag = target
+        dropped = ACCOUNT_CREATE_ONLY if obj == "Account" else CREATE_ONLY
+        fields = {k: v for k, v in op.fields.items() if k not in dropped}
+        update = Op(
+            obj,
+            "update",
+            flag,
+            op.key,
+            fields,
+            set(op.intent_ids),
+            remote_id=remote_id,
+            mirror=None,
+            replaces=op,
+        )
+        op.intent_ids = set()
+        op.dup_ids = []
+        op.alias = update
+        updates.append(update)
+    return updates
+
+
 class Drain:
     """One batch: lookups, plan, writes, settlement."""
 
@@ -388,30 +435,7 @@ class Drain:
         self._record(sent)
 
     def _duplicates_to_updates(self, sent: list[Op]) -> list[Op]:
-        """A duplicate rule refused a Lead we created: the person exists after all (Contacts
-        first), so write our fields to that record instead, and hang its Events/Notes there."""
-        updates = []
-        for op in sent:
-            if not op.dup_ids:
-                continue
-            target = sorted(op.dup_ids, key=lambda i: (not i.startswith("003"), i))[0]
-            obj = "Contact" if target.startswith("003") else "Lead"
-            fields = {k: v for k, v in op.fields.items() if k not in CREATE_ONLY}
-            update = Op(
-                obj,
-                "update",
-                "update_people",
-                op.key,
-                fields,
-                set(op.intent_ids),
-                remote_id=target,
-                mirror=None,
-            )
-            op.intent_ids = set()
-            op.dup_ids = []
-            op.alias = update
-            updates.append(update)
-        return updates
+        return duplicates_to_updates(sent)
 
     # --- bookkeeping (short transactions, no Salesforce inside) ---------------------------
     def _log_sent(self, ops: list[Op], *, result: str) -> None:

@@ -48,6 +48,7 @@ class Op:
     error: str = ""
     dup_ids: list[str] = field(default_factory=list)
     alias: Op | None = None  # the update that replaced this create (duplicate rule)
+    replaces: Op | None = None  # on that update: the create it replaced
     log_id: int = 0
     api_call: int = 0
 
