@@ -174,3 +174,25 @@ def test_update_refused_by_a_duplicate_rule_is_not_redirected(
         assert "DUPLICATES_DETECTED" in intent.last_error
     finally:
         delete_org(sf_emulator.base_url, org.name)
+
+
+def test_lead_for_an_existing_person_without_updates_settles_with_a_note(
+    sf_settings: EmulatedOrg, connected: SalesforceConnection, owner: Membership
+) -> None:
+    from integrations.write.selectors import tenants_with_pending_writes
+
+    tenant = owner.tenant
+    enable(tenant, "create_leads")
+    contact = seed(sf_settings, "Contact", LastName="Keep", Email="known@k.example")
+    visitor(tenant, email="known@k.example", last="Changed", kinds=(IntentKind.LEAD,))
+
+    run = write_sync_run(tenant=tenant)
+
+    assert run.status == "succeeded", run.error
+    assert by_id(sf_settings, "Contact", contact)["LastName"] == "Keep"
+    assert live(sf_settings, "Lead") == []
+    assert WriteIntent.objects.get().status == "done"
+    (entry,) = WriteLog.objects.all()
+    assert (entry.object_name, entry.remote_id, entry.result) == ("Contact", contact, "skipped")
+    assert entry.error == "Nothing to do: exists; updates not enabled."
+    assert tenant.pk not in tenants_with_pending_writes()  # not re-dispatched every minute

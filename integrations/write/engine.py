@@ -121,7 +121,13 @@ def write_sync_run(
                 break
             attempted |= {iid for w in work for iid in w.intents.values()}
             Drain(
-                tenant=tenant, conn=conn, client=client, run=run, counts=counts, claim=claim
+                tenant=tenant,
+                conn=conn,
+                client=client,
+                run=run,
+                counts=counts,
+                claim=claim,
+                flags=flags,
             ).execute(work)
         run.status = WriteRunStatus.SUCCEEDED
     except ApiBudgetExhausted as exc:
@@ -234,6 +240,7 @@ class Drain:
         run: WriteRun,
         counts: Counter[str],
         claim: Claim | None = None,
+        flags: frozenset[str] | None = None,
     ) -> None:
         self.tenant, self.conn, self.client, self.run, self.counts = (
             tenant,
@@ -243,6 +250,7 @@ class Drain:
             counts,
         )
         self.claim = claim  # None: a dry run, which writes nothing
+        self.flags = flags  # None: a dry run, which previews every kind
         self.ops: list[Op] = []
         self.recorded: set[Op] = set()  # settled in the database: only these settle intents
 
@@ -262,6 +270,7 @@ class Drain:
             fields={o: {f["name"] for f in d["fields"]} for o, d in describes.items()},
             mappings=mappings_for(tenant=self.tenant),
             inactive_users=inactive,
+            **({"flags": self.flags} if self.flags is not None else {}),
         )
 
     def plan(self, work: list[Work]) -> tuple[list[Op], dict[int, str]]:
@@ -324,7 +333,12 @@ class Drain:
         intents_settle(tenant=self.tenant, done=nothing, failed={}, max_attempts=MAX_ATTEMPTS)
         self.counts["nothing_to_write"] += len(nothing)
         self.ops = list(ops)
-        recovered = [op for op in ops if op.result]
+        skipped = [op for op in ops if op.result == WriteResult.SKIPPED]
+        if skipped:
+            self._log_sent(skipped, result=WriteResult.SKIPPED)
+            self.recorded.update(skipped)
+            self.counts["skipped"] += len(skipped)
+        recovered = [op for op in ops if op.result == WriteResult.SUCCESS]
         if recovered:
             self._log_sent(recovered, result=WriteResult.SUCCESS)
             self.recorded.update(recovered)
@@ -451,6 +465,7 @@ class Drain:
                 fields_before=op.before,
                 fields_after=op.fields,
                 result=result,
+                error=op.error,
                 owner_rule=op.owner_rule,
             )
             for op in ops
@@ -494,7 +509,7 @@ class Drain:
         done, failed = [], {}
         for iid, its in by_intent.items():
             results = {op.result if op in self.recorded else "" for op in its}
-            if results <= {WriteResult.SUCCESS}:
+            if results <= {WriteResult.SUCCESS, WriteResult.SKIPPED}:
                 done.append(iid)
             elif results & {"", "disabled", "unsent"}:
                 continue

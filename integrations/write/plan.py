@@ -14,7 +14,7 @@ from crm.normalize import normalize_email, normalize_phone
 from integrations.write.fieldmaps import Mapping
 from integrations.write.lookup import Found, Record
 from integrations.write.owners import owner_resolve
-from integrations.write.source import Work
+from integrations.write.source import KIND_FLAGS, Work
 from visitors.models import IntentKind
 
 PERSON_VALUES = {
@@ -27,6 +27,8 @@ PERSON_VALUES = {
     "SalesMonk_UTM_Source__c": "utm_source",
 }
 DOMAIN_FIELD = "SalesMonk_Domain__c"
+SKIPPED = "skipped"  # an Op settled without a write (WriteResult.SKIPPED)
+EXISTS_NO_UPDATES = "Nothing to do: exists; updates not enabled."
 
 
 @dataclass(eq=False)
@@ -72,6 +74,8 @@ class Context:
     fields: dict[str, set[str]]  # object -> field names the org has
     mappings: dict[str, list[Mapping]]
     inactive_users: set[str]
+    # The enabled write kinds (a dry run previews every kind).
+    flags: frozenset[str] = frozenset(KIND_FLAGS.values())
 
     def has(self, obj: str, name: str) -> bool:
         return name in self.fields[obj]
@@ -246,6 +250,20 @@ def _person(
         obj, current = match
         if not wants:
             return None, current["Id"]
+        if "update_people" not in ctx.flags:
+            # Asked to create a Lead for someone Salesforce already has: done, and the log
+            # says why (re-trying would only look them up again, every minute).
+            skipped = Op(
+                obj,
+                "update",
+                "update_people",
+                _person_key(v),
+                {},
+                remote_id=current["Id"],
+                result=SKIPPED,
+                error=EXISTS_NO_UPDATES,
+            )
+            return skipped, current["Id"]
         fields = _changed(person_fields(ctx, obj, values, current), current)
         if not fields:
             return None, current["Id"]
