@@ -11,7 +11,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from integrations.models import SalesforceConnection
-from integrations.tests.writes import enable, live, pending, visitor
+from integrations.tests.writes import enable, live, meeting, pending, visitor
 from integrations.write.engine import write_sync_run
 from integrations.write.models import WriteLog, WriteSettings
 from salesforce_emulator.testing import EmulatedOrg
@@ -196,3 +196,36 @@ def test_lead_for_an_existing_person_without_updates_settles_with_a_note(
     assert (entry.object_name, entry.remote_id, entry.result) == ("Contact", contact, "skipped")
     assert entry.error == "Nothing to do: exists; updates not enabled."
     assert tenant.pk not in tenants_with_pending_writes()  # not re-dispatched every minute
+
+
+def test_meeting_of_a_failed_lead_fails_with_it_and_is_never_dropped(
+    sf_settings: EmulatedOrg, connected: SalesforceConnection, owner: Membership
+) -> None:
+    tenant = owner.tenant
+    enable(tenant)
+    v = visitor(tenant, email="long@f.example", last="X" * 100)  # LastName max 80
+    meeting(tenant, v)
+
+    first = write_sync_run(tenant=tenant)
+
+    assert first.status == "succeeded", first.error
+    assert live(sf_settings, "Lead") == []
+    assert live(sf_settings, "Event") == []
+    event_intent = WriteIntent.objects.get(kind=IntentKind.MEETING)
+    assert event_intent.status == "pending"
+    assert event_intent.attempts == 1
+    assert "Parent not written: STRING_TOO_LONG" in event_intent.last_error
+    event_log = WriteLog.objects.get(object_name="Event")
+    assert event_log.result == "failed"
+    assert event_log.error.startswith("Parent not written")
+    # The Lead is parked after its last attempt: the meeting must not be marked done.
+    WriteIntent.objects.filter(kind=IntentKind.LEAD).update(status="failed")
+
+    second = write_sync_run(tenant=tenant)
+
+    assert second.status == "succeeded", second.error
+    assert live(sf_settings, "Event") == []
+    event_intent.refresh_from_db()
+    assert event_intent.status == "pending"
+    assert event_intent.attempts == 2
+    assert "Lead was not written: STRING_TOO_LONG" in event_intent.last_error

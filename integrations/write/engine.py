@@ -330,7 +330,17 @@ class Drain:
     # --- writing -------------------------------------------------------------------------
     def execute(self, work: list[Work]) -> None:
         ops, nothing = self.plan(work)
-        intents_settle(tenant=self.tenant, done=nothing, failed={}, max_attempts=MAX_ATTEMPTS)
+        # A meeting or chat with nowhere to go because the visitor's Lead failed is not
+        # "nothing to do": it fails with the Lead, so it is retried (or parked) with it.
+        waiting = {}
+        for w in work:
+            for kind in (IntentKind.MEETING, IntentKind.CHAT):
+                iid = w.intents.get(kind)
+                if w.lead_error and iid and iid in nothing:
+                    del nothing[iid]
+                    waiting[iid] = f"The visitor's Lead was not written: {w.lead_error}"
+        intents_settle(tenant=self.tenant, done=nothing, failed=waiting, max_attempts=MAX_ATTEMPTS)
+        self.counts["intents_failed"] += len(waiting)
         self.counts["nothing_to_write"] += len(nothing)
         self.ops = list(ops)
         skipped = [op for op in ops if op.result == WriteResult.SKIPPED]
@@ -351,6 +361,7 @@ class Drain:
     def _write(self, pending: list[Op]) -> None:
         while pending:
             flags = enabled_flags(tenant=self.tenant)  # disabled mid-run: stop at once
+            parent_failed = []
             for op in pending:
                 if op.parent is not None and op.parent.alias is not None:
                     op.parent = op.parent.alias
@@ -361,8 +372,12 @@ class Drain:
                         WriteResult.FAILED,
                         f"Parent not written: {op.parent.error}",
                     )
+                    parent_failed.append(op)
                 elif op.parent is not None and op.parent.result in ("disabled", "unsent"):
                     op.result = "disabled"
+            if parent_failed:  # a failed attempt like any other: counted, error kept
+                self._log_sent(parent_failed, result=WriteResult.FAILED)
+                self._record(parent_failed)
             pending = [op for op in pending if not op.result]
             ready = [
                 op for op in pending if op.parent is None or op.parent.result == WriteResult.SUCCESS

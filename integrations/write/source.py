@@ -33,6 +33,9 @@ class Work:
     intents: dict[str, int] = field(default_factory=dict)  # kind -> intent id (0: dry run)
     meetings: list[Meeting] = field(default_factory=list)
     chats: list[tuple[Chat, str]] = field(default_factory=list)  # (chat, transcript)
+    # The error of the visitor's LEAD intent when it failed (parked, or pending after a
+    # failed attempt): its meetings and chats wait for the Lead rather than being dropped.
+    lead_error: str = ""
 
     def values(self) -> dict[str, Any]:
         """The SalesMonk attributes of this visitor, by the names field maps use."""
@@ -118,7 +121,8 @@ def dry_run_work(*, tenant: Tenant, limit: int) -> list[Work]:
 
 
 def _load(tenant: Tenant, by_visitor: dict[uuid.UUID, dict[str, int]]) -> list[Work]:
-    """Visitors, meetings and chats (with transcripts) for a batch in four queries."""
+    """Visitors, meetings and chats (with transcripts) and failed Leads for a batch in five
+    queries."""
     if not by_visitor:
         return []
     visitors = {
@@ -128,6 +132,20 @@ def _load(tenant: Tenant, by_visitor: dict[uuid.UUID, dict[str, int]]) -> list[W
         .select_related("company")
     }
     work = {pk: Work(visitors[pk], kinds) for pk, kinds in by_visitor.items() if pk in visitors}
+    activity_ids = [
+        pk for pk, w in work.items() if {IntentKind.MEETING, IntentKind.CHAT} & set(w.intents)
+    ]
+    failed_leads = (
+        WriteIntent.objects.for_tenant(tenant)
+        .filter(visitor_id__in=activity_ids, kind=IntentKind.LEAD)
+        .filter(
+            Q(status=WriteIntent.Status.FAILED)
+            | (Q(status=WriteIntent.Status.PENDING) & ~Q(last_error=""))
+        )
+        .values_list("visitor_id", "last_error")
+    )
+    for visitor_id, error in failed_leads:
+        work[visitor_id].lead_error = error or "The Lead could not be written."
     meeting_ids = [pk for pk, w in work.items() if IntentKind.MEETING in w.intents]
     for m in (
         Meeting.objects.for_tenant(tenant).filter(visitor_id__in=meeting_ids).order_by("starts_at")
