@@ -229,3 +229,46 @@ def test_meeting_of_a_failed_lead_fails_with_it_and_is_never_dropped(
     assert event_intent.status == "pending"
     assert event_intent.attempts == 2
     assert "Lead was not written: STRING_TOO_LONG" in event_intent.last_error
+
+
+def test_creates_recovered_after_a_crash_are_settled_as_ours(
+    sf_settings: EmulatedOrg, connected: SalesforceConnection, owner: Membership, monkeypatch
+) -> None:
+    from crm.models import Account, Lead
+    from integrations.write import engine
+    from integrations.write.models import CreatedRecord
+
+    tenant = owner.tenant
+    enable(tenant)
+    for i in range(2):
+        visitor(
+            tenant,
+            email=f"r{i}@rec-co.com",
+            last=f"R{i}",
+            domain="rec-co.com",
+            kinds=("lead", "person", "account"),
+        )
+
+    def crash(self, ops):  # Salesforce accepted the batch; the worker dies before settling
+        raise SystemExit("killed")
+
+    monkeypatch.setattr(engine.Drain, "_record", crash)
+    with pytest.raises(SystemExit):
+        write_sync_run(tenant=tenant)
+    monkeypatch.undo()
+    WriteSettings.objects.update(claimed_at=None)  # the dead worker's claim
+
+    run = write_sync_run(tenant=tenant)
+
+    assert run.status == "succeeded", run.error
+    leads = {r["Email"]: r["Id"] for r in live(sf_settings, "Lead")}
+    (account,) = live(sf_settings, "Account")
+    assert len(leads) == 2
+    assert not WriteLog.objects.filter(result="sent").exists()
+    created = {(e.object_name, e.remote_id) for e in CreatedRecord.objects.filter(result="success")}
+    assert created >= {("Lead", rid) for rid in leads.values()} | {("Account", account["Id"])}
+    for rid in leads.values():
+        assert Lead.objects.for_tenant(tenant).get(remote_id=rid).created_by_salesmonk is True
+    mirrored = Account.objects.for_tenant(tenant).get(remote_id=account["Id"])
+    assert mirrored.created_by_salesmonk is True
+    assert pending(tenant) == 0

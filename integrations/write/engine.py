@@ -41,7 +41,14 @@ from integrations.salesforce.client import (
 from integrations.write.fieldmaps import mappings_for
 from integrations.write.lookup import Found, build_queries, run_queries
 from integrations.write.models import WriteLog, WriteResult, WriteRun, WriteRunStatus, WriteSettings
-from integrations.write.plan import Context, Op, build_ops, subject_for, title_for
+from integrations.write.plan import (
+    Context,
+    Op,
+    build_ops,
+    person_key,
+    subject_for,
+    title_for,
+)
 from integrations.write.policy import enabled_flags, write_settings_for
 from integrations.write.source import Work, dry_run_work, intents_settle, pending_work
 from salesmonk.tenants.models import Tenant
@@ -252,6 +259,7 @@ class Drain:
         self.claim = claim  # None: a dry run, which writes nothing
         self.flags = flags  # None: a dry run, which previews every kind
         self.ops: list[Op] = []
+        self.recovered_creates: list[tuple[WriteLog, str]] = []
         self.recorded: set[Op] = set()  # settled in the database: only these settle intents
 
     # --- reading -------------------------------------------------------------------------
@@ -318,7 +326,39 @@ class Drain:
         )
         found = run_queries(self.client, queries) if queries else Found()
         found.logged = logged
+        self.recovered_creates = self._recovered_creates(work, found)
         return build_ops(work, found, ctx)
+
+    def _recovered_creates(self, work: list[Work], found: Found) -> list[tuple[WriteLog, str]]:
+        """Creates Salesforce accepted before we crashed (their log still SENT) that the
+        lookup found: each log with the Id it got, to settle as a success."""
+        people: dict[str, Work] = {}
+        domains: dict[str, str] = {}
+        for w in work:
+            v = w.visitor
+            if IntentKind.LEAD in w.intents and (v.email or v.phone):
+                people[person_key(v)[:120]] = w
+            if IntentKind.ACCOUNT in w.intents and v.company and v.company.domain:
+                domains[f"domain:{v.company.domain}"[:120]] = v.company.domain
+        if not people and not domains:
+            return []
+        logs = WriteLog.objects.for_tenant(self.tenant).filter(
+            Q(object_name="Lead", key__in=list(people))
+            | Q(object_name="Account", key__in=list(domains)),
+            result=WriteResult.SENT,
+            operation__in=["create", "upsert"],
+        )
+        out = []
+        for entry in logs.order_by("-id"):
+            if entry.object_name == "Account":
+                record = found.account(domains[entry.key])
+            else:
+                v = people[entry.key].visitor
+                match = found.person(v.email, v.phone)
+                record = match[1] if match is not None and match[0] == "Lead" else None
+            if record is not None:
+                out.append((entry, record["Id"]))
+        return out
 
     @staticmethod
     def _read_fields(ctx: Context, obj: str) -> list[str]:
@@ -343,6 +383,7 @@ class Drain:
         self.counts["intents_failed"] += len(waiting)
         self.counts["nothing_to_write"] += len(nothing)
         self.ops = list(ops)
+        self._settle_recovered_creates()
         skipped = [op for op in ops if op.result == WriteResult.SKIPPED]
         if skipped:
             self._log_sent(skipped, result=WriteResult.SKIPPED)
@@ -514,6 +555,28 @@ class Drain:
                 crm_services.mirror_upsert(tenant=self.tenant, model=MIRROR_MODELS[obj], rows=rows)
         self.recorded.update(ops)
 
+    def _settle_recovered_creates(self) -> None:
+        """What we created before a crash is ours: its log a success with the Id, the
+        mirror row `created_by_salesmonk` (so it is listed among the records we created).
+        An older SENT log of the same key (a second crash) is settled as skipped."""
+        settled: set[tuple[str, str]] = set()
+        logs, mirror = [], defaultdict(list)
+        for entry, remote_id in self.recovered_creates:  # newest first
+            if (entry.object_name, entry.key) in settled:
+                entry.result, entry.error = WriteResult.SKIPPED, f"Created as {remote_id}."
+            else:
+                settled.add((entry.object_name, entry.key))
+                entry.result, entry.remote_id = WriteResult.SUCCESS, remote_id
+                mirror[entry.object_name].append({**_created_mirror(entry), "remote_id": remote_id})
+                self.counts["recovered"] += 1
+            logs.append(entry)
+        if not logs:
+            return
+        with transaction.atomic():
+            WriteLog.objects.bulk_update(logs, ["remote_id", "result", "error"])
+            for obj, rows in mirror.items():
+                crm_services.mirror_upsert(tenant=self.tenant, model=MIRROR_MODELS[obj], rows=rows)
+
     def _settle(self, ops: list[Op]) -> None:
         """Intents whose writes all settled: done, or one failed attempt with the error.
         Intents with writes not sent (budget, disabled) stay as they are."""
@@ -533,3 +596,27 @@ class Drain:
         intents_settle(tenant=self.tenant, done=done, failed=failed, max_attempts=MAX_ATTEMPTS)
         self.counts["intents_done"] += len(done)
         self.counts["intents_failed"] += len(failed)
+
+
+def _created_mirror(entry: WriteLog) -> dict[str, Any]:
+    """The mirror row of a record we created, from what its log says we sent."""
+    f = entry.fields_after or {}
+    if entry.object_name == "Account":
+        domain = entry.key.removeprefix("domain:")
+        return {
+            "name": f.get("Name") or domain,
+            "website": f.get("Website") or domain,
+            "domain": domain,
+            "owner_remote_id": f.get("OwnerId") or "",
+            "created_by_salesmonk": True,
+        }
+    return {
+        "first_name": f.get("FirstName") or "",
+        "last_name": f.get("LastName") or "",
+        "email": f.get("Email") or "",
+        "phone": f.get("Phone") or "",
+        "company": f.get("Company") or "",
+        "lead_source": f.get("LeadSource") or "",
+        "owner_remote_id": f.get("OwnerId") or "",
+        "created_by_salesmonk": True,
+    }

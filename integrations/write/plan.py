@@ -257,7 +257,7 @@ def _person(
                 obj,
                 "update",
                 "update_people",
-                _person_key(v),
+                person_key(v),
                 {},
                 remote_id=current["Id"],
                 result=SKIPPED,
@@ -287,7 +287,7 @@ def _person(
             obj,
             "update",
             "update_people",
-            _person_key(v),
+            person_key(v),
             fields,
             remote_id=current["Id"],
             before=before,
@@ -329,7 +329,7 @@ def _person(
         "Lead",
         "create",
         "create_leads",
-        _person_key(v),
+        person_key(v),
         fields,
         owner_rule=decision.rule,
         mirror=mirror,
@@ -337,7 +337,7 @@ def _person(
     return op, ""
 
 
-def _person_key(v: Any) -> str:
+def person_key(v: Any) -> str:
     return f"email:{v.email}" if v.email else f"phone:{v.phone}"
 
 
