@@ -16,7 +16,7 @@ from integrations.write.engine import write_sync_run
 from integrations.write.models import WriteLog, WriteSettings
 from salesforce_emulator.testing import EmulatedOrg
 from salesmonk.tenants.models import Membership
-from visitors.models import IntentKind, WriteIntent
+from visitors.models import IntentKind, Visitor, WriteIntent
 
 pytestmark = pytest.mark.django_db
 
@@ -271,4 +271,31 @@ def test_creates_recovered_after_a_crash_are_settled_as_ours(
         assert Lead.objects.for_tenant(tenant).get(remote_id=rid).created_by_salesmonk is True
     mirrored = Account.objects.for_tenant(tenant).get(remote_id=account["Id"])
     assert mirrored.created_by_salesmonk is True
+    assert pending(tenant) == 0
+
+
+def test_two_visitors_matching_one_record_make_one_update(
+    sf_settings: EmulatedOrg, connected: SalesforceConnection, owner: Membership
+) -> None:
+    tenant = owner.tenant
+    enable(tenant)
+    contact = seed(
+        sf_settings, "Contact", LastName="Old", Email="shared@m.example", Phone="5550199"
+    )
+    earlier = visitor(tenant, email="shared@m.example", first="Early", last="Bird")
+    later = visitor(tenant, phone="5550199", first="Late", last="Comer", sessions=9)
+    Visitor.objects.filter(pk=earlier.pk).update(
+        last_seen_at=later.last_seen_at - dt.timedelta(hours=1)
+    )
+
+    run = write_sync_run(tenant=tenant)
+
+    assert run.status == "succeeded", run.error
+    record = by_id(sf_settings, "Contact", contact)
+    assert (record["FirstName"], record["LastName"]) == ("Late", "Comer")
+    assert record["SalesMonk_Total_Sessions__c"] == 9
+    assert record["SalesMonk_Contact__c"].endswith(str(later.pk))
+    (entry,) = WriteLog.objects.all()
+    assert (entry.remote_id, entry.result) == (contact, "success")
+    assert live(sf_settings, "Lead") == []
     assert pending(tenant) == 0

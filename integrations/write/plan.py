@@ -140,9 +140,11 @@ def build_ops(work: list[Work], found: Found, ctx: Context) -> tuple[list[Op], d
     ops: list[Op] = []
     nothing: dict[int, str] = {}
     accounts: dict[str, Op] = {}
+    rank: dict[Op, tuple] = {}  # the visitor an op was made for: most recently seen wins
     for w in work:
         values = w.values()
         v = w.visitor
+        seen = (v.last_seen_at is not None, v.last_seen_at or 0, str(v.pk))
         domain = v.company.domain if v.company else ""
         account = found.account(domain) if domain else None
         if IntentKind.ACCOUNT in w.intents:
@@ -159,9 +161,11 @@ def build_ops(work: list[Work], found: Found, ctx: Context) -> tuple[list[Op], d
                     op.intent_ids.add(iid)
                     accounts[domain] = op
                     ops.append(op)
+                    rank[op] = seen
         person_op, person_id = _person(ctx, w, values, found, account)
         if person_op is not None:
             ops.append(person_op)
+            rank[person_op] = seen
         person_intents = [
             w.intents[k] for k in (IntentKind.LEAD, IntentKind.PERSON) if k in w.intents
         ]
@@ -183,7 +187,34 @@ def build_ops(work: list[Work], found: Found, ctx: Context) -> tuple[list[Op], d
             ops.extend(made)
             if not made:
                 nothing[iid] = "No chat to log, or no contact or lead for the visitor."
-    return ops, nothing
+    return merge_updates(ops, rank), nothing
+
+
+def merge_updates(ops: list[Op], rank: dict[Op, tuple]) -> list[Op]:
+    """One update per record: two visitors matching one Salesforce record make one op
+    carrying both intents (Salesforce refuses a collection naming an Id twice). Where
+    their values differ, the most recently seen visitor's win."""
+    kept: dict[tuple[str, str], Op] = {}
+    out = []
+    for op in ops:
+        key = (op.object_name, op.remote_id)
+        if op.operation != "update" or op.result or not op.remote_id:
+            out.append(op)
+            continue
+        first = kept.get(key)
+        if first is None:
+            kept[key] = op
+            out.append(op)
+            continue
+        older, newer = sorted((first, op), key=lambda o: rank.get(o, (False, 0, "")))
+        first.fields = {**older.fields, **newer.fields}
+        first.before = {**older.before, **newer.before}
+        if older.mirror is not None or newer.mirror is not None:
+            first.mirror = {**(older.mirror or {}), **(newer.mirror or {})}
+        first.intent_ids |= op.intent_ids
+        first.key = newer.key
+        rank[first] = rank.get(newer, (False, 0, ""))
+    return out
 
 
 def _account_op(ctx: Context, domain: str, values: dict, account: Record | None) -> Op | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -121,11 +122,15 @@ def collection(call: Call) -> Reply:
         return _reply(run_each(call, records, do_create, all_or_none, [None] * len(records)))
     if call.method == "PATCH":
         rids = [(r.get("id") or r.get("Id")) if isinstance(r, dict) else None for r in records]
+        # Like Salesforce, a collection naming one record twice fails those records.
+        named = Counter(to18(i) or i for i in rids if i)
 
         def do_update(r: dict[str, Any]) -> dict[str, Any]:
             rid = r.get("id") or r.get("Id")
             if not rid:
                 raise ApiError(400, "MISSING_ARGUMENT", "Id not specified in an update call", [])
+            if named[to18(rid) or rid] > 1:
+                raise ApiError(400, "INVALID_FIELD", f"Duplicate id in list: {rid}", [])
             body = {k: v for k, v in r.items() if k not in ("id", "Id")}
             done = dml.update(org, _type_of(r), rid, body, ctx)
             return {"id": done, "success": True, "errors": []}

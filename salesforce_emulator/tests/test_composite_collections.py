@@ -249,3 +249,36 @@ def test_composite_limits(sf) -> None:
         )
     with pytest.raises(SalesforceMalformedRequest):
         sf.restful("composite", method="POST", json={"compositeRequest": [sub]})
+
+
+def test_collection_update_naming_a_record_twice_fails_those_records(
+    sf, sf_org: EmulatedOrg
+) -> None:
+    ids = [
+        r["id"]
+        for r in sf.restful(
+            "composite/sobjects", method="POST", json={"records": [_lead(1), _lead(2)]}
+        )
+    ]
+    upd = sf.restful(
+        "composite/sobjects",
+        method="PATCH",
+        json={
+            "allOrNone": False,
+            "records": [
+                {"attributes": {"type": "Lead"}, "id": ids[0], "Company": "First"},
+                {"attributes": {"type": "Lead"}, "id": ids[1], "Company": "Other"},
+                {"attributes": {"type": "Lead"}, "id": ids[0][:15], "Company": "Second"},
+            ],
+        },
+    )
+    assert upd[1] == {"id": ids[1], "success": True, "errors": []}
+    for res, rid in ((upd[0], ids[0]), (upd[2], ids[0][:15])):
+        assert res["success"] is False
+        assert res["errors"] == [
+            {"statusCode": "INVALID_FIELD", "message": f"Duplicate id in list: {rid}", "fields": []}
+        ]
+    assert {r["Id"]: r["Company"] for r in sf_org.records("Lead")} == {
+        ids[0]: "C",
+        ids[1]: "Other",
+    }
