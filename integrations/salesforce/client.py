@@ -71,6 +71,10 @@ class ApiBudgetExhausted(SalesforceError):
     retryable = True
 
 
+class TenantBudgetExhausted(ApiBudgetExhausted):
+    """Our own daily budget for the tenant is spent (not the org's): resume at UTC midnight."""
+
+
 class SalesforceRequestError(SalesforceError):
     """Salesforce refused the request itself (bad query, bad field...): retrying won't help."""
 
@@ -177,7 +181,7 @@ class SalesforceClient:
                 tenant=tenant, day=day, calls__lte=limit - calls
             ).update(calls=F("calls") + calls, read_calls=F("read_calls") + reads)
         if not taken:
-            raise ApiBudgetExhausted(
+            raise TenantBudgetExhausted(
                 f"Today's Salesforce API budget for {self.purpose}s is spent "
                 f"({self.connection.api_daily_budget} calls a day)."
             )

@@ -299,3 +299,53 @@ def test_two_visitors_matching_one_record_make_one_update(
     assert (entry.remote_id, entry.result) == (contact, "success")
     assert live(sf_settings, "Lead") == []
     assert pending(tenant) == 0
+
+
+def test_org_limit_pauses_dispatch_for_a_while(
+    sf_settings: EmulatedOrg, connected: SalesforceConnection, owner: Membership
+) -> None:
+    from integrations.write.selectors import tenants_with_pending_writes
+
+    tenant = owner.tenant
+    enable(tenant)
+    visitor(tenant, email="later@b.example", last="Later")
+    sf_settings.control.exhaust_api()
+    assert tenant.pk in tenants_with_pending_writes()
+
+    paused = write_sync_run(tenant=tenant)
+
+    assert paused.status == "paused"
+    until = WriteSettings.objects.get().paused_until
+    assert until is not None
+    assert dt.timedelta(minutes=14) < until - timezone.now() <= dt.timedelta(minutes=15)
+    assert tenant.pk not in tenants_with_pending_writes()
+    WriteSettings.objects.update(paused_until=timezone.now() - dt.timedelta(seconds=1))
+    assert tenant.pk in tenants_with_pending_writes()
+    sf_settings.control.api_usage(used=0)
+
+    resumed = write_sync_run(tenant=tenant)
+
+    assert resumed.status == "succeeded", resumed.error
+    assert WriteSettings.objects.get().paused_until is None
+
+
+def test_our_budget_pauses_dispatch_until_utc_midnight(
+    sf_settings: EmulatedOrg, connect, owner: Membership
+) -> None:
+    from integrations.models import ApiUsageDay
+    from integrations.write.selectors import tenants_with_pending_writes
+
+    tenant = owner.tenant
+    conn = connect(tenant)
+    used = ApiUsageDay.objects.get(tenant=tenant).calls
+    SalesforceConnection.objects.filter(pk=conn.pk).update(api_daily_budget=used + 2)
+    enable(tenant)
+    visitor(tenant, email="cheap@b.example", last="Cheap")
+
+    run = write_sync_run(tenant=tenant)
+
+    assert run.status == "paused"
+    tomorrow = timezone.now().date() + dt.timedelta(days=1)
+    expected = dt.datetime.combine(tomorrow, dt.time(), tzinfo=dt.UTC)
+    assert WriteSettings.objects.get().paused_until == expected
+    assert tenant.pk not in tenants_with_pending_writes()

@@ -37,6 +37,7 @@ from integrations.salesforce.client import (
     SalesforceAuthError,
     SalesforceClient,
     SalesforceError,
+    TenantBudgetExhausted,
 )
 from integrations.write.fieldmaps import mappings_for
 from integrations.write.lookup import Found, build_queries, run_queries
@@ -62,6 +63,7 @@ MAX_ATTEMPTS = 5
 COLLECTIONS_PER_CALL = 5
 COLLECTION_SIZE = 200
 CLAIM_TTL = dt.timedelta(minutes=15)
+ORG_LIMIT_PAUSE = dt.timedelta(minutes=15)
 MIRROR_MODELS = {"Account": Account, "Contact": Contact, "Lead": Lead}
 # Sent first: later records may need their ids.
 ORDER = [
@@ -137,8 +139,10 @@ def write_sync_run(
                 flags=flags,
             ).execute(work)
         run.status = WriteRunStatus.SUCCEEDED
+        WriteSettings.objects.filter(pk=ws.pk, paused_until__isnull=False).update(paused_until=None)
     except ApiBudgetExhausted as exc:
-        run.status, run.error = WriteRunStatus.PAUSED, str(exc)  # intents wait for tomorrow
+        run.status, run.error = WriteRunStatus.PAUSED, str(exc)  # intents wait
+        WriteSettings.objects.filter(pk=ws.pk).update(paused_until=pause_end(exc))
     except (SalesforceAuthError, SalesforceError) as exc:
         run.status, run.error = WriteRunStatus.FAILED, str(exc)
     except WriteSkipped as exc:
@@ -153,6 +157,15 @@ def write_sync_run(
         run.save()
         claim.release()
     return run
+
+
+def pause_end(exc: ApiBudgetExhausted) -> dt.datetime:
+    """Until when a paused tenant is not dispatched: our own daily budget renews at the
+    next UTC midnight; the org's limit (REQUEST_LIMIT_EXCEEDED) is re-tried after a while."""
+    now = timezone.now()
+    if isinstance(exc, TenantBudgetExhausted):
+        return dt.datetime.combine(now.date() + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+    return now + ORG_LIMIT_PAUSE
 
 
 def write_dry_run(*, tenant: Tenant, batch_size: int = BATCH_VISITORS) -> WriteRun:

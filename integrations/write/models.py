@@ -22,6 +22,8 @@ class WriteSettings(models.Model):
     lead_source = models.CharField(max_length=40, default="SalesMonk")
     # Set while a drain runs: two drains of one tenant never overlap.
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # Set when a drain hit an API limit: not dispatched again before then.
+    paused_until = models.DateTimeField(null=True, blank=True)
     modified_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
 
 from crm.models import WritePolicy
 from integrations.models import ConnectionStatus, SalesforceConnection
@@ -17,7 +18,8 @@ from visitors.models import WriteIntent
 
 
 def tenants_with_pending_writes() -> list[uuid.UUID]:
-    """Connected tenants with a pending intent of a kind their policy enables."""
+    """Connected tenants with a pending intent of a kind their policy enables, except
+    those paused by an API limit."""
     enabled = Q()
     for kind, flag in KIND_FLAGS.items():
         enabled |= Q(kind=kind, **{f"tenant__write_policy__{flag}": True})
@@ -25,6 +27,7 @@ def tenants_with_pending_writes() -> list[uuid.UUID]:
     return list(
         SalesforceConnection.objects.filter(status=ConnectionStatus.CONNECTED)
         .filter(Exists(pending))
+        .exclude(tenant__write_settings__paused_until__gt=timezone.now())
         .values_list("tenant_id", flat=True)
     )
 
