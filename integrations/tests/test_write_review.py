@@ -349,3 +349,58 @@ def test_our_budget_pauses_dispatch_until_utc_midnight(
     expected = dt.datetime.combine(tomorrow, dt.time(), tzinfo=dt.UTC)
     assert WriteSettings.objects.get().paused_until == expected
     assert tenant.pk not in tenants_with_pending_writes()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "expected"),
+    [
+        ({"fallback_owner_id": "005D"}, ("005INSTALLER", "installer")),
+        (
+            {"inactive_ids": {"005INSTALLER"}, "fallback_owner_id": "005D"},
+            ("005D", "default_lead_owner"),
+        ),
+        (
+            {"inactive_ids": {"005INSTALLER", "005D"}, "fallback_owner_id": "005D"},
+            ("", "connected_user"),
+        ),
+        ({"inactive_ids": {"005INSTALLER"}}, ("", "connected_user")),
+    ],
+)
+def test_inactive_installer_is_passed_over(kwargs: dict, expected: tuple[str, str]) -> None:
+    from integrations.write.owners import owner_resolve
+
+    decision = owner_resolve(installer_id="005INSTALLER", **kwargs)
+    assert (decision.owner_id, decision.rule) == expected
+
+
+def test_accounts_and_leads_never_go_to_an_inactive_installer(
+    sf_settings: EmulatedOrg, connected: SalesforceConnection, owner: Membership
+) -> None:
+    from crm.models import User as CrmUser
+
+    tenant = owner.tenant
+    enable(tenant)
+    rep = sf_settings.rep_user_id
+    CrmUser.objects.create(
+        tenant=tenant, remote_id=connected.installer_remote_id, name="Left", is_active=False
+    )
+    WriteSettings.objects.update_or_create(
+        tenant=tenant, defaults={"default_lead_owner_remote_id": rep}
+    )
+    visitor(
+        tenant,
+        email="o@own-co.example",
+        last="O",
+        domain="own-co.example",
+        kinds=("lead", "account"),
+    )
+
+    run = write_sync_run(tenant=tenant)
+
+    assert run.status == "succeeded", run.error
+    (account,) = live(sf_settings, "Account")
+    (lead,) = live(sf_settings, "Lead")
+    assert account["OwnerId"] == rep
+    assert lead["OwnerId"] == rep
+    rules = dict(WriteLog.objects.values_list("object_name", "owner_rule"))
+    assert rules == {"Account": "default_lead_owner", "Lead": "default_lead_owner"}

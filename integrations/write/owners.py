@@ -24,15 +24,21 @@ def owner_resolve(
     installer_id: str,
     default_owner_id: str | None = None,
     inactive_ids: Container[str] = (),
+    fallback_owner_id: str | None = None,
 ) -> OwnerDecision:
     """The first usable owner in rule order. Queues and inactive users are passed over, so a
-    record is never assigned to someone who cannot work it."""
+    record is never assigned to someone who cannot work it: an inactive installer falls
+    back to `fallback_owner_id` (the tenant's default lead owner, for what is owned by the
+    installer first), and with no one usable left the owner is left to Salesforce (the
+    connected user), rule `connected_user`, owner id blank."""
     for rule, candidate in (
         ("account_owner", account_owner_id),
         ("contact_owner", contact_owner_id),
         ("lead_owner", lead_owner_id),
         ("default_lead_owner", default_owner_id),
+        ("installer", installer_id),
+        ("default_lead_owner", fallback_owner_id),
     ):
         if candidate and candidate.startswith(USER_PREFIX) and candidate not in inactive_ids:
             return OwnerDecision(candidate, rule)
-    return OwnerDecision(installer_id, "installer")
+    return OwnerDecision("", "connected_user")

@@ -240,7 +240,11 @@ def _account_op(ctx: Context, domain: str, values: dict, account: Record | None)
             before=before,
             mirror=mirror,
         )
-    decision = owner_resolve(installer_id=ctx.installer_id, inactive_ids=ctx.inactive_users)
+    decision = owner_resolve(
+        installer_id=ctx.installer_id,
+        inactive_ids=ctx.inactive_users,
+        fallback_owner_id=ctx.default_owner_id,
+    )
     fields = {
         "Name": values["company_name"] or domain,
         "Website": domain,
@@ -248,6 +252,8 @@ def _account_op(ctx: Context, domain: str, values: dict, account: Record | None)
         **sm,
         **_mapped(ctx, "Account", values, None),
     }
+    if not fields["OwnerId"]:
+        del fields["OwnerId"]  # no usable owner: Salesforce assigns the connected user
     if ctx.has("Account", "SalesMonk_Created__c"):
         fields["SalesMonk_Created__c"] = True
     upsert = ctx.has("Account", DOMAIN_FIELD)
