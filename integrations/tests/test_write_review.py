@@ -404,3 +404,42 @@ def test_accounts_and_leads_never_go_to_an_inactive_installer(
     assert lead["OwnerId"] == rep
     rules = dict(WriteLog.objects.values_list("object_name", "owner_rule"))
     assert rules == {"Account": "default_lead_owner", "Lead": "default_lead_owner"}
+
+
+def test_field_map_admin_calls_salesforce_outside_its_transaction(
+    sf_settings: EmulatedOrg,
+    connected: SalesforceConnection,
+    owner: Membership,
+    monkeypatch,
+) -> None:
+    from django.db import connection
+    from django.test import Client
+    from django.urls import reverse
+
+    from integrations.salesforce.client import SalesforceClient
+    from integrations.tests.writes import staff
+    from integrations.write.models import FieldMapping
+
+    baseline = len(connection.savepoint_ids)
+    depths: list[int] = []
+    reserve = SalesforceClient._reserve
+
+    def reserve_noting_the_transaction(self, calls=1):  # before every HTTP call
+        depths.append(len(connection.savepoint_ids))
+        return reserve(self, calls)
+
+    monkeypatch.setattr(SalesforceClient, "_reserve", reserve_noting_the_transaction)
+    body = {
+        "tenant": owner.tenant.pk,
+        "object_name": "Lead",
+        "attribute": "utm_source",
+        "sf_field": "Description",
+        "rule": "always",
+    }
+
+    staff_client = Client()
+    staff_client.force_login(staff())
+    staff_client.post(reverse("admin:integrations_fieldmapping_add"), body)
+
+    assert FieldMapping.objects.get().sf_field == "Description"
+    assert depths == [baseline]  # one describe, made before the admin's transaction

@@ -9,6 +9,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -26,6 +27,7 @@ from integrations.write.fieldmaps import (
     field_mapping_save,
 )
 from integrations.write.models import (
+    SF_OBJECTS,
     CreatedRecord,
     FailedIntent,
     FieldMapping,
@@ -258,6 +260,35 @@ class FieldMappingAdmin(admin.ModelAdmin):
     list_display = ["tenant", "object_name", "attribute", "sf_field", "rule", "created_by"]
     list_filter = ["object_name", "rule", "tenant"]
     list_select_related = ["tenant", "created_by"]
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        if request.method == "POST":
+            self._describe_warm(request, object_id)
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def _describe_warm(self, request: HttpRequest, object_id: str | None) -> None:
+        """Fetch the describe `save_model` validates against now, before the admin opens
+        its transaction: no Salesforce call is made while it holds the database."""
+        tenant_id, object_name = request.POST.get("tenant"), request.POST.get("object_name")
+        if object_id and not (tenant_id and object_name):
+            current = self.get_object(request, object_id)
+            if current is not None:
+                tenant_id = tenant_id or str(current.tenant_id)
+                object_name = object_name or current.object_name
+        if not tenant_id or object_name not in dict(SF_OBJECTS):
+            return
+        try:
+            conn = SalesforceConnection.objects.filter(tenant_id=tenant_id).first()
+            if conn is not None:
+                SalesforceClient(conn, purpose="read").describe(object_name)
+        except (ValueError, ValidationError, SalesforceError):
+            return  # save_model reports what is wrong
 
     def save_model(self, request: HttpRequest, obj: FieldMapping, form: Any, change: bool) -> None:
         conn = SalesforceConnection.objects.filter(tenant=obj.tenant).first()
