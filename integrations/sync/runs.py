@@ -7,13 +7,12 @@ claim older than `CLAIM_TTL` belonged to a worker that died and may be taken ove
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from collections.abc import Iterable
 
-from django.db.models import Q
 from django.utils import timezone
 
+from integrations.claims import Claim
 from integrations.models import (
     ConnectionStatus,
     SalesforceConnection,
@@ -31,8 +30,6 @@ from salesmonk.tenants.models import Tenant
 
 log = logging.getLogger(__name__)
 
-CLAIM_TTL = dt.timedelta(minutes=15)
-
 
 class SyncSkipped(Exception):
     """Nothing ran: not connected, or another sync of this tenant is running."""
@@ -43,31 +40,9 @@ class SyncInterrupted(Exception):
     than `CLAIM_TTL`) another run took over. It stops at once, keeping what it wrote."""
 
 
-class _Claim:
-    """The run's hold on the connection, renewed after every page (a heartbeat), so a long
-    full read is not taken over while alive and a disconnect stops it at the next page."""
-
-    def __init__(self, conn: SalesforceConnection, at: dt.datetime) -> None:
-        self.conn, self.at = conn, at
-
-    def renew(self) -> None:
-        now = timezone.now()
-        renewed = SalesforceConnection.objects.filter(
-            pk=self.conn.pk, status=ConnectionStatus.CONNECTED, sync_claimed_at=self.at
-        ).update(sync_claimed_at=now)
-        if not renewed:
-            raise SyncInterrupted("Salesforce is no longer connected, or another sync took over.")
-        self.at = now
-
-
-def _claim(conn: SalesforceConnection, now: dt.datetime) -> bool:
-    free = Q(sync_claimed_at__isnull=True) | Q(sync_claimed_at__lt=now - CLAIM_TTL)
-    return (
-        SalesforceConnection.objects.filter(pk=conn.pk, status=ConnectionStatus.CONNECTED)
-        .filter(free)
-        .update(sync_claimed_at=now)
-        == 1
-    )
+def _renew(claim: Claim) -> None:
+    if not claim.renew():
+        raise SyncInterrupted("Salesforce is no longer connected, or another sync took over.")
 
 
 def read_sync_run(
@@ -83,10 +58,12 @@ def read_sync_run(
     if conn is None or conn.status != ConnectionStatus.CONNECTED:
         raise SyncSkipped("Salesforce is not connected for this workspace.")
     chosen = validate_objects(objects) if objects else None
-    now = timezone.now()
-    if not _claim(conn, now):
+    claim = Claim.take(
+        SalesforceConnection, conn.pk, "sync_claimed_at", status=ConnectionStatus.CONNECTED
+    )
+    if claim is None:
         raise SyncSkipped("Another Salesforce sync of this workspace is running.")
-    claim = _Claim(conn, now)
+    now = claim.at
     # A run whose worker died while holding the claim never finished: say so.
     SyncRun.objects.for_tenant(tenant).filter(status=SyncStatus.RUNNING).update(
         status=SyncStatus.FAILED,
@@ -107,7 +84,7 @@ def read_sync_run(
             run=run,
             full=full,
             progress=progress,
-            keepalive=claim.renew,
+            keepalive=lambda: _renew(claim),
         )
         if chosen:
             sync.objects = chosen
@@ -133,10 +110,10 @@ def read_sync_run(
         run.api_calls = client.usage.calls if client else 0
         run.finished_at = finished
         run.save()
-        changes: dict[str, object] = {"sync_claimed_at": None}
+        changes: dict[str, object] = {}
         if run.status == SyncStatus.SUCCEEDED:
             changes.update(last_sync_at=finished, last_error="", last_error_at=None)
         elif error:
             changes.update(last_error=error, last_error_at=finished)
-        SalesforceConnection.objects.filter(pk=conn.pk, sync_claimed_at=claim.at).update(**changes)
+        claim.release(**changes)
     return run

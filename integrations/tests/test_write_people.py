@@ -9,7 +9,7 @@ from django.core.cache import cache
 
 from crm.models import Lead
 from integrations.models import SalesforceConnection
-from integrations.tests.writes import enable, live, pending, visitor
+from integrations.tests.writes import enable, leave_budget, live, pending, visitor
 from integrations.write.engine import write_sync_run
 from integrations.write.models import WriteLog
 from salesforce_emulator.testing import EmulatedOrg
@@ -323,12 +323,8 @@ def test_budget_exhausted_pauses_and_resumes(
 def test_tenant_budget_stops_before_the_write_call(
     sf_settings: EmulatedOrg, connect, owner: Membership
 ) -> None:
-    from integrations.models import ApiUsageDay
-
     tenant = owner.tenant
-    conn = connect(tenant)
-    used = ApiUsageDay.objects.get(tenant=tenant).calls
-    SalesforceConnection.objects.filter(pk=conn.pk).update(api_daily_budget=used + 2)
+    leave_budget(connect(tenant), 2)
     enable(tenant)
     visitor(tenant, email="cheap@b.example", last="Cheap")
 

@@ -11,7 +11,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from integrations.models import SalesforceConnection
-from integrations.tests.writes import enable, live, meeting, pending, visitor
+from integrations.tests.writes import enable, leave_budget, live, meeting, pending, visitor
 from integrations.write.engine import write_sync_run
 from integrations.write.models import WriteLog, WriteSettings
 from salesforce_emulator.testing import EmulatedOrg
@@ -332,13 +332,10 @@ def test_org_limit_pauses_dispatch_for_a_while(
 def test_our_budget_pauses_dispatch_until_utc_midnight(
     sf_settings: EmulatedOrg, connect, owner: Membership
 ) -> None:
-    from integrations.models import ApiUsageDay
     from integrations.write.selectors import tenants_with_pending_writes
 
     tenant = owner.tenant
-    conn = connect(tenant)
-    used = ApiUsageDay.objects.get(tenant=tenant).calls
-    SalesforceConnection.objects.filter(pk=conn.pk).update(api_daily_budget=used + 2)
+    leave_budget(connect(tenant), 2)
     enable(tenant)
     visitor(tenant, email="cheap@b.example", last="Cheap")
 

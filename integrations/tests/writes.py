@@ -8,6 +8,7 @@ from typing import Any
 from django.utils import timezone
 
 from crm.models import WritePolicy
+from integrations.models import ApiUsageDay, SalesforceConnection
 from integrations.write.policy import WRITE_FLAGS
 from salesmonk.tenants.models import Tenant, User
 from visitors.models import Chat, ChatMessage, Company, IntentKind, Meeting, Visitor, WriteIntent
@@ -94,6 +95,12 @@ def chat(tenant: Tenant, v: Visitor, *messages: str) -> Chat:
             tenant=tenant, chat=c, body=body, sent_at=NOW + dt.timedelta(seconds=i)
         )
     return c
+
+
+def leave_budget(conn: SalesforceConnection, calls: int) -> None:
+    """Set the tenant's daily API budget so exactly `calls` more calls are allowed today."""
+    used = ApiUsageDay.objects.get(tenant=conn.tenant).calls
+    SalesforceConnection.objects.filter(pk=conn.pk).update(api_daily_budget=used + calls)
 
 
 def pending(tenant: Tenant) -> int:

@@ -31,6 +31,7 @@ from django.utils import timezone
 from crm import services as crm_services
 from crm.models import Account, Contact, Lead
 from crm.models import User as CrmUser
+from integrations.claims import Claim
 from integrations.models import ConnectionStatus, SalesforceConnection
 from integrations.salesforce.client import (
     ApiBudgetExhausted,
@@ -62,7 +63,6 @@ MAX_BATCHES = 20
 MAX_ATTEMPTS = 5
 COLLECTIONS_PER_CALL = 5
 COLLECTION_SIZE = 200
-CLAIM_TTL = dt.timedelta(minutes=15)
 ORG_LIMIT_PAUSE = dt.timedelta(minutes=15)
 MIRROR_MODELS = {"Account": Account, "Contact": Contact, "Lead": Lead}
 # Sent first: later records may need their ids.
@@ -84,22 +84,9 @@ class WriteSkipped(Exception):
     """Nothing ran: not connected, writes disabled, or another drain is running."""
 
 
-class Claim:
-    """A drain's hold on its tenant: `claimed_at` as this drain last wrote it. Renewed
-    conditionally, so a drain whose claim was taken over (it stalled past `CLAIM_TTL`)
-    learns it before it writes anything more."""
-
-    def __init__(self, pk: int, at: dt.datetime) -> None:
-        self.pk, self.at = pk, at
-
-    def renew(self) -> None:
-        beat = timezone.now()
-        if not WriteSettings.objects.filter(pk=self.pk, claimed_at=self.at).update(claimed_at=beat):
-            raise WriteSkipped("Another write sync took over.")
-        self.at = beat
-
-    def release(self) -> None:
-        WriteSettings.objects.filter(pk=self.pk, claimed_at=self.at).update(claimed_at=None)
+def _renew(claim: Claim) -> None:
+    if not claim.renew():
+        raise WriteSkipped("Another write sync took over.")
 
 
 def write_sync_run(
@@ -110,11 +97,9 @@ def write_sync_run(
     if not enabled_flags(tenant=tenant):
         raise WriteSkipped("Salesforce writes are not enabled for this workspace.")
     ws = write_settings_for(tenant=tenant)
-    now = timezone.now()
-    free = Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_TTL)
-    if not WriteSettings.objects.filter(free, pk=ws.pk).update(claimed_at=now):
+    claim = Claim.take(WriteSettings, ws.pk, "claimed_at")
+    if claim is None:
         raise WriteSkipped("Another write sync of this workspace is running.")
-    claim = Claim(ws.pk, now)
     run = WriteRun.objects.create(tenant=tenant)
     client: SalesforceClient | None = None
     counts: Counter[str] = Counter()
@@ -123,7 +108,7 @@ def write_sync_run(
         attempted: set[int] = set()
         for _ in range(max_batches):
             # Heartbeat: a live drain is never taken over; a lost claim stops this one.
-            claim.renew()
+            _renew(claim)
             flags = enabled_flags(tenant=tenant)
             work = pending_work(tenant=tenant, flags=flags, limit=batch_size, exclude=attempted)
             if not work:
@@ -441,7 +426,7 @@ class Drain:
             collections = self._collections(ready)[:COLLECTIONS_PER_CALL]
             sent = {op for _, _, chunk in collections for op in chunk}
             if self.claim is not None:
-                self.claim.renew()  # taken over while we looked up: write nothing
+                _renew(self.claim)  # taken over while we looked up: write nothing
             self._send(collections)
             pending = [op for op in pending if op not in sent]
             updates = self._duplicates_to_updates(list(sent))
