@@ -13,6 +13,7 @@ from crm.models.activities import (
 from crm.models.api_keys import ApiKey
 from crm.models.base import MirrorModel
 from crm.models.deals import Opportunity, OpportunityStatus, Stage
+from crm.models.members import MemberLink
 from crm.models.people import Account, Contact, Lead, User
 from crm.models.policy import WritePolicy
 
@@ -26,6 +27,7 @@ __all__ = [
     "EngagementContact",
     "EngagementType",
     "Lead",
+    "MemberLink",
     "MirrorModel",
     "Note",
     "Opportunity",

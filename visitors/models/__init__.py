@@ -1,0 +1,50 @@
+"""Tracking data, segments and alerts of the visitors app."""
+
+from visitors.models.alerts import AlertDelivery, AlertKind, AlertRule, SlackWebhook
+from visitors.models.segments import CustomerRule, Segment, SegmentTarget
+from visitors.models.tracking import (
+    SESSION_TIMEOUT_MINUTES,
+    UTM_FIELDS,
+    Chat,
+    ChatMessage,
+    Company,
+    Device,
+    Event,
+    EventType,
+    Identity,
+    IntentKind,
+    IpRange,
+    Meeting,
+    Session,
+    Site,
+    Visitor,
+    WriteIntent,
+    new_site_key,
+)
+
+__all__ = [
+    "SESSION_TIMEOUT_MINUTES",
+    "UTM_FIELDS",
+    "AlertDelivery",
+    "AlertKind",
+    "AlertRule",
+    "Chat",
+    "ChatMessage",
+    "Company",
+    "CustomerRule",
+    "Device",
+    "Event",
+    "EventType",
+    "Identity",
+    "IntentKind",
+    "IpRange",
+    "Meeting",
+    "Segment",
+    "SegmentTarget",
+    "Session",
+    "Site",
+    "SlackWebhook",
+    "Visitor",
+    "WriteIntent",
+    "new_site_key",
+]
