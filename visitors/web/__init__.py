@@ -1,0 +1,1 @@
+"""Customer pages of the visitors app: browsing visitors and companies, segments, alerts."""
