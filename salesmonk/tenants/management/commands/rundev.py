@@ -90,7 +90,7 @@ class Command(BaseCommand):
 
     def _connect_demo(self, manage: list[str], host: str, port: int) -> None:
         """Once the emulator listens, connect the demo tenant to its demo org (first run
-        only); the job cluster then mirrors it on the tenant's schedule."""
+        only) and mirror it; the job cluster then keeps it in sync on the tenant's schedule."""
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
@@ -110,3 +110,7 @@ class Command(BaseCommand):
             ],
             check=False,
         )
+        # Mirror the org before the job cluster starts, then give the demo a month of visits
+        # drawn from the mirrored people and accounts (both are no-ops on later runs).
+        subprocess.run([*manage, "sync_salesforce", "--tenant", "acme"], check=False)
+        subprocess.run([*manage, "seed_demo_traffic", "--tenant", "acme"], check=False)
