@@ -49,7 +49,9 @@ class MemberSettingsForm(forms.Form):
                 field.widget.attrs["form"] = html_form_id
         self.fields["slack_user_id"].widget.attrs["placeholder"] = "U0123ABCD"
         self._users = {str(u.pk): u for u in crm_users}
-        self.fields["salesforce_user"].choices = [
+        choice = self.fields["salesforce_user"]
+        assert isinstance(choice, forms.ChoiceField)
+        choice.choices = [
             (AUTOMATIC, "Match by email"),
             (NOT_IN_SALESFORCE, "Not in Salesforce"),
             *((key, _label(u)) for key, u in self._users.items()),

@@ -127,7 +127,7 @@ def settings_salesforce_disconnect(request: HttpRequest) -> HttpResponse:
         return redirect("settings_salesforce")
     form = DisconnectForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(form.errors["confirm"]))
+        messages.error(request, " ".join(str(e) for e in form.errors["confirm"]))
         return redirect("settings_salesforce")
     connection_disconnect(
         tenant=request.tenant,  # type: ignore[attr-defined]
