@@ -63,7 +63,7 @@ def _best_users_by_email(tenant: Tenant, emails: Iterable[str]) -> dict[str, uui
 
 def member_links_auto_match(*, tenant: Tenant) -> int:
     """Link every member without a manual choice to the mirrored user with their email
-    (or to nobody when there is none any more). Returns how many links changed.
+    (or to nobody when there is none any more). Returns how many links it wrote.
 
     Three queries whatever the team size; safe to run concurrently and after every sync."""
     members = list(
