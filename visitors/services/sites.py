@@ -82,3 +82,45 @@ def ip_ranges_load(*, source: IO[str], replace: bool = True) -> int:
     new = [r for r in ranges if r.pk is None]
     IpRange.objects.bulk_create(new, batch_size=_BATCH)
     return len(new)
+
+
+@transaction.atomic
+def site_update(
+    *,
+    tenant: Tenant,
+    acting_user: User | None,
+    site: Site,
+    name: str | None = None,
+    allowed_domains: Iterable[str] | None = None,
+    is_active: bool | None = None,
+) -> Site:
+    """Rename a site, change the hosts allowed to send its events, or (de)activate it: an
+    inactive site's key is refused at ingest. Only what is given changes."""
+    if site.tenant_id != tenant.pk:
+        raise ValidationError("That site is not in this workspace.")
+    before = {"name": site.name, "allowed_domains": site.allowed_domains, "active": site.is_active}
+    if allowed_domains is not None:
+        hosts = sorted({_allowed_host(d) for d in allowed_domains})
+        if not hosts:
+            raise ValidationError("A site needs at least one allowed domain.")
+        site.allowed_domains = hosts
+    if name is not None:
+        site.name = name.strip() or site.allowed_domains[0]
+    if is_active is not None:
+        site.is_active = is_active
+    site.save(update_fields=["name", "allowed_domains", "is_active"])
+    audit_record(
+        tenant=tenant,
+        actor=acting_user,
+        action="site.updated",
+        target=site.name,
+        data={
+            "before": before,
+            "after": {
+                "name": site.name,
+                "allowed_domains": site.allowed_domains,
+                "active": site.is_active,
+            },
+        },
+    )
+    return site

@@ -8,4 +8,5 @@ urlpatterns = [
     path("", include("visitors.web.browse_urls")),
     path("", include("visitors.web.segments_urls")),
     path("", include("visitors.web.alerts_urls")),
+    path("", include("visitors.web.sites_urls")),
 ]
