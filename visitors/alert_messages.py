@@ -144,7 +144,7 @@ def _company_field(visitor: Visitor, account: Any, company_link: str) -> dict[st
     lines = ["*Company*", company_link or "Unknown"]
     if visitor.company and visitor.company.name:
         lines.append(_e(visitor.company.domain, 100))
-    if account is not None and account.name:
+    if visitor.company and account is not None and account.name:
         lines.append(f"Salesforce account: {_e(account.name, 100)}")
     return {"type": "mrkdwn", "text": "\n".join(lines)}
 
