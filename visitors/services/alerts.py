@@ -39,6 +39,7 @@ from visitors.models import (
     Session,
     SlackWebhook,
 )
+from visitors.segments import segment_visitors
 from visitors.selectors import visitors_in_crm
 
 log = logging.getLogger(__name__)
@@ -316,10 +317,9 @@ def _matching_rules(
 def _segment_members(
     tenant: Tenant, segment: Segment, visitor_ids: set[uuid.UUID]
 ) -> set[uuid.UUID]:
-    from visitors.segments import segment_visitors
-
+    """Filters naming "me" match nobody here: an alert has no viewing member."""
     return set(
-        segment_visitors(tenant=tenant, segment=segment)
+        segment_visitors(tenant=tenant, segment=segment, member=None)
         .filter(pk__in=visitor_ids)
         .values_list("pk", flat=True)
     )

@@ -16,7 +16,7 @@ from crm.factories import AccountFactory, ContactFactory, UserFactory
 from crm.models import Account, MemberLink
 from salesmonk.tenants.models import Membership, Tenant
 from visitors import tasks
-from visitors.models import AlertDelivery, AlertKind, AlertRule, SlackWebhook, Visitor
+from visitors.models import AlertDelivery, AlertKind, AlertRule, Segment, SlackWebhook, Visitor
 from visitors.services import alerts
 from visitors.tests.conftest import Send, page
 from visitors.tests.slack_receiver import Reply, SlackReceiver
@@ -335,3 +335,85 @@ def test_late_commits_inside_the_overlap_are_still_posted(
         identify(send, email="ann@initech.com", ts=stamped)
         tick()
     assert len(slack_receiver.posts) == 1
+
+
+def test_segment_rule_posts_visitors_of_the_segment_to_its_channel(
+    send: Send,
+    tenant: Tenant,
+    owner: Membership,
+    rep: Any,
+    slack_receiver: SlackReceiver,
+    tick: Any,
+) -> None:
+    segment = Segment.objects.create(
+        tenant=tenant, name="LinkedIn & <ads>", filters={"utm_source": "linkedin"}
+    )
+    webhook = alerts.webhook_create(
+        tenant=tenant,
+        acting_user=owner.user,
+        name="#marketing",
+        url=slack_receiver.url("/services/T0SALESMK/B0MARKET/marketing"),
+    )
+    alerts.alert_rule_create(
+        tenant=tenant,
+        acting_user=owner.user,
+        name="LinkedIn arrivals",
+        kind=AlertKind.SEGMENT,
+        webhook=webhook,
+        segment=segment,
+    )
+    with time_machine.travel(START, tick=False) as clock:
+        visit(send, "/?utm_source=linkedin", device="linkedin-1", title="Home")
+        visit(send, "/?utm_source=google", device="google-01")
+        identify(send, email="ann@initech.com", device="google-01")  # owned, not in segment
+        clock.shift(dt.timedelta(minutes=1))
+        tick()
+        clock.shift(dt.timedelta(minutes=2))
+        visit(send, "/jobs", device="linkedin-1")
+        clock.shift(dt.timedelta(minutes=1))
+        tick()
+    assert [(p.path, p.text) for p in slack_receiver.posts] == [
+        ("/services/T0SALESMK/B0MARKET/marketing", "Anonymous visitor is on the website")
+    ]
+    headline = slack_receiver.posts[0].json["blocks"][0]["text"]["text"]
+    assert headline.endswith(
+        "|Anonymous visitor>* is on the website (segment *LinkedIn &amp; &lt;ads&gt;*)."
+    )
+    delivery = AlertDelivery.objects.get()
+    assert delivery.visitor.utm_source == "linkedin"
+
+
+def test_segment_rules_cost_one_query_each_per_batch(
+    send: Send,
+    tenant: Tenant,
+    owner: Membership,
+    owner_rule: AlertRule,
+    slack_receiver: SlackReceiver,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    for n in range(2):
+        alerts.alert_rule_create(
+            tenant=tenant,
+            acting_user=owner.user,
+            name=f"Segment {n}",
+            kind=AlertKind.SEGMENT,
+            webhook=owner_rule.webhook,
+            segment=Segment.objects.create(
+                tenant=tenant, name=f"S{n}", filters={"utm_source": f"src{n}"}
+            ),
+        )
+
+    def scan_queries(count: int, hour: int) -> int:
+        with time_machine.travel(START + dt.timedelta(hours=hour), tick=False) as clock:
+            for i in range(count):
+                visit(send, f"/?utm_source=src{i % 2}", device=f"seg-{hour}-{i:04d}")
+            clock.shift(dt.timedelta(minutes=1))
+            with (
+                django_capture_on_commit_callbacks(execute=False),
+                CaptureQueriesContext(connection) as queries,
+            ):
+                result = alerts.alerts_scan(tenant=tenant)
+            assert len(result.deliveries) == count
+            return len(queries)
+
+    assert scan_queries(2, 1) == scan_queries(30, 2)
