@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Collection
 from urllib.parse import urlsplit
 
-from django.db.models import F, OuterRef, QuerySet, Subquery, Window
+from django.db.models import Count, F, OuterRef, QuerySet, Subquery, Window
 from django.db.models.functions import RowNumber
 
 from crm.models import MemberLink
@@ -141,7 +141,12 @@ def deliveries_due(*, before: dt.datetime, limit: int = 500) -> list[int]:
 
 
 def webhook_list(*, tenant: Tenant) -> QuerySet[SlackWebhook]:
-    return SlackWebhook.objects.for_tenant(tenant).order_by("name", "created_at")
+    """With how many rules post to each, in one query."""
+    return (
+        SlackWebhook.objects.for_tenant(tenant)
+        .annotate(rule_count=Count("rules"))
+        .order_by("name", "created_at")
+    )
 
 
 def webhook_get(*, tenant: Tenant, webhook_id: uuid.UUID) -> SlackWebhook:

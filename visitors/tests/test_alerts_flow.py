@@ -16,7 +16,15 @@ from crm.factories import AccountFactory, ContactFactory, UserFactory
 from crm.models import Account, MemberLink
 from salesmonk.tenants.models import Membership, Tenant
 from visitors import tasks
-from visitors.models import AlertDelivery, AlertKind, AlertRule, Segment, SlackWebhook, Visitor
+from visitors.models import (
+    AlertDelivery,
+    AlertKind,
+    AlertRule,
+    AlertScan,
+    Segment,
+    SlackWebhook,
+    Visitor,
+)
 from visitors.services import alerts
 from visitors.tests.conftest import Send, page
 from visitors.tests.slack_receiver import Reply, SlackReceiver
@@ -326,15 +334,17 @@ def test_the_scan_costs_the_same_queries_for_2_or_40_visitors(
 def test_late_commits_inside_the_overlap_are_still_posted(
     send: Send, rep: Any, owner_rule: AlertRule, slack_receiver: SlackReceiver, tick: Any
 ) -> None:
-    """An event stamped before the last scan but committed after it (a slow request) is
-    found by the next scan, which re-reads the overlap window."""
+    """An event stamped before the last scan but committed after it (a slow request, a late
+    beacon) is found by the next scan, which re-reads the overlap before its watermark."""
     with time_machine.travel(START, tick=False) as clock:
-        tick()  # the watermark is now START
-        clock.shift(dt.timedelta(minutes=1))
+        tick()
+        assert AlertScan.objects.get().scanned_until == START
+        clock.shift(dt.timedelta(minutes=4))
         stamped = int((START - dt.timedelta(minutes=2)).timestamp() * 1000)
         identify(send, email="ann@initech.com", ts=stamped)
         tick()
     assert len(slack_receiver.posts) == 1
+    assert AlertScan.objects.get().scanned_until == START + dt.timedelta(minutes=4)
 
 
 def test_segment_rule_posts_visitors_of_the_segment_to_its_channel(
