@@ -419,3 +419,27 @@ def test_a_scan_without_rules_only_moves_the_watermark(tenant: Tenant) -> None:
     assert alerts.alerts_scan(tenant=tenant).sessions == 0
     scanned_until = AlertScan.objects.get(tenant=tenant).scanned_until
     assert timezone.now() - dt.timedelta(seconds=5) < scanned_until <= timezone.now()
+
+
+def test_support_staff_read_deliveries_in_the_admin(
+    tenant: Tenant, owner: Membership, webhook: SlackWebhook, django_assert_max_num_queries: Any
+) -> None:
+    from salesmonk.tenants.models import User
+
+    staff = User.objects.create_user(
+        "support@salesmonk.example", "pw", is_staff=True, is_superuser=True
+    )
+    client = Client()
+    client.force_login(staff)
+    rule = make_rules(tenant, owner, webhook, 1)[0]
+    make_deliveries(tenant, rule, 30)
+    with django_assert_max_num_queries(8):
+        response = client.get(reverse("admin:visitors_alertdelivery_changelist"))
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert page.count("Slack answered 500") == 0  # errors are on the detail page
+    assert SLACK_URL not in page
+    delivery = AlertDelivery.objects.filter(status="failed").first()
+    detail = client.get(reverse("admin:visitors_alertdelivery_change", args=[delivery.pk]))
+    assert "Slack answered 500" in detail.content.decode()
+    assert client.get(reverse("admin:visitors_alertdelivery_add")).status_code == 403
