@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Collection
 from urllib.parse import urlsplit
 
-from django.db.models import Count, F, OuterRef, QuerySet, Subquery, Window
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Window
 from django.db.models.functions import RowNumber
 
 from crm.models import MemberLink
@@ -55,22 +55,32 @@ def active_rules(*, tenant: Tenant) -> list[AlertRule]:
     )
 
 
-def sessions_active_since(*, tenant: Tenant, since: dt.datetime) -> QuerySet[Session]:
-    """Sessions with an event since `since`, oldest activity first, with their visitor and
-    company. Found through the visitors seen since then (`visitors_visitor_recent` index:
-    a visitor's `last_seen_at` moves with every event), so no index on sessions is needed and
-    the ingest path pays nothing for the scan."""
+def sessions_active_since(
+    *,
+    tenant: Tenant,
+    since: dt.datetime,
+    until: dt.datetime,
+    after: tuple[dt.datetime, uuid.UUID] | None = None,
+    limit: int,
+) -> list[Session]:
+    """One batch of the sessions with an event in [since, until], by (last activity, id)
+    after the `after` key, with their visitor and company. Found through the visitors seen
+    since then (`visitors_visitor_recent` index: a visitor's `last_seen_at` moves with every
+    event), so sessions need no new index and ingest pays nothing for the scan. Keyset pages
+    hold no cursor open while the caller writes; a session whose activity moves on during
+    the scan may be read twice, which the deliveries' unique key makes harmless."""
     recent = (
         Visitor.objects.for_tenant(tenant)
         .filter(last_seen_at__gte=since, merged_into__isnull=True)
         .values("pk")
     )
-    return (
-        Session.objects.for_tenant(tenant)
-        .filter(visitor_id__in=recent, last_event_at__gte=since)
-        .select_related("visitor__company")
-        .order_by("last_event_at", "id")
+    sessions = Session.objects.for_tenant(tenant).filter(
+        visitor_id__in=recent, last_event_at__gte=since, last_event_at__lte=until
     )
+    if after is not None:
+        at, pk = after
+        sessions = sessions.filter(Q(last_event_at__gt=at) | Q(last_event_at=at, id__gt=pk))
+    return list(sessions.select_related("visitor__company").order_by("last_event_at", "id")[:limit])
 
 
 def delivery_keys(*, tenant: Tenant, session_ids: Collection[uuid.UUID]) -> set[tuple]:

@@ -14,9 +14,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from itertools import islice
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -257,12 +256,6 @@ class ScanResult:
     deliveries: list[int] = field(default_factory=list)
 
 
-def _batches(items: Iterable[Session], size: int) -> Iterator[list[Session]]:
-    iterator = iter(items)
-    while batch := list(islice(iterator, size)):
-        yield batch
-
-
 def alerts_scan(*, tenant: Tenant) -> ScanResult:
     """Turn the tenant's recent sessions into deliveries and queue them. Safe to run twice:
     a second scan of a tenant skips while the first holds the claim, and one after it only
@@ -278,12 +271,19 @@ def alerts_scan(*, tenant: Tenant) -> ScanResult:
         scanned_until = AlertScan.objects.values_list("scanned_until", flat=True).get(tenant=tenant)
         since = (scanned_until or started) - SCAN_OVERLAP
         rules = selectors.active_rules(tenant=tenant)
-        if rules:
-            sessions = selectors.sessions_active_since(tenant=tenant, since=since)
-            for batch in _batches(sessions.iterator(chunk_size=SCAN_BATCH), SCAN_BATCH):
-                result.sessions += len(batch)
-                result.batches += 1
-                result.deliveries += _deliveries_record(tenant=tenant, rules=rules, batch=batch)
+        after = None
+        while rules:
+            batch = selectors.sessions_active_since(
+                tenant=tenant, since=since, until=started, after=after, limit=SCAN_BATCH
+            )
+            if not batch:
+                break
+            result.sessions += len(batch)
+            result.batches += 1
+            result.deliveries += _deliveries_record(tenant=tenant, rules=rules, batch=batch)
+            if len(batch) < SCAN_BATCH:
+                break
+            after = (batch[-1].last_event_at, batch[-1].pk)
     except BaseException:
         ours.update(claimed_at=None)
         raise

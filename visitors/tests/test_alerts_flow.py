@@ -427,3 +427,26 @@ def test_segment_rules_cost_one_query_each_per_batch(
             return len(queries)
 
     assert scan_queries(2, 1) == scan_queries(30, 2)
+
+
+def test_a_busy_minute_is_scanned_in_keyset_batches(
+    send: Send,
+    tenant: Tenant,
+    rep: Any,
+    owner_rule: AlertRule,
+    slack_receiver: SlackReceiver,
+    django_capture_on_commit_callbacks: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(alerts, "SCAN_BATCH", 3)
+    account = Account.objects.get(tenant=tenant, domain="initech.com")
+    with time_machine.travel(START, tick=False) as clock:
+        for i in range(7):
+            ContactFactory(tenant=tenant, account=account, owner=rep, email=f"b{i}@initech.com")
+            identify(send, email=f"b{i}@initech.com", device=f"busy-{i:04d}")
+            clock.shift(dt.timedelta(seconds=1))
+        clock.shift(dt.timedelta(minutes=1))
+        with django_capture_on_commit_callbacks(execute=False):
+            result = alerts.alerts_scan(tenant=tenant)
+    assert (result.sessions, result.batches, len(result.deliveries)) == (7, 3, 7)
+    assert AlertDelivery.objects.count() == 7
