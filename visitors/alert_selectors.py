@@ -121,12 +121,13 @@ def session_pages(
 
 def owner_slack_ids(*, tenant: Tenant, owner_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, str]:
     """Salesforce owner (mirrored `crm.User` id) → the Slack member id of the SalesMonk member
-    linked to them, for those who set one."""
+    linked to them, among members who set one (a manual link first, then the oldest member),
+    in one query."""
     links = (
         MemberLink.objects.for_tenant(tenant)
         .filter(user_id__in=owner_ids, membership__tenant=tenant)
         .exclude(membership__slack_user_id="")
-        .order_by("membership__created_at")
+        .order_by("-is_manual", "membership__created_at", "pk")
         .values_list("user_id", "membership__slack_user_id")
     )
     found: dict[uuid.UUID, str] = {}
