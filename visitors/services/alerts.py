@@ -44,6 +44,9 @@ from visitors.selectors import visitors_in_crm
 log = logging.getLogger(__name__)
 
 SCAN_OVERLAP = dt.timedelta(minutes=5)
+# Never look further back than this: after a stopped cluster, or when a tenant's alerts are
+# switched back on after a pause, visits that are long over are not announced as arrivals.
+SCAN_MAX_LOOKBACK = dt.timedelta(hours=1)
 SCAN_BATCH = 500
 # A scan holding its claim longer than this died; the next one takes over.
 SCAN_CLAIM_TTL = dt.timedelta(minutes=5)
@@ -269,7 +272,7 @@ def alerts_scan(*, tenant: Tenant) -> ScanResult:
     result = ScanResult()
     try:
         scanned_until = AlertScan.objects.values_list("scanned_until", flat=True).get(tenant=tenant)
-        since = (scanned_until or started) - SCAN_OVERLAP
+        since = max((scanned_until or started) - SCAN_OVERLAP, started - SCAN_MAX_LOOKBACK)
         rules = selectors.active_rules(tenant=tenant)
         after = None
         while rules:

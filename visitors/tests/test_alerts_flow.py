@@ -450,3 +450,32 @@ def test_a_busy_minute_is_scanned_in_keyset_batches(
             result = alerts.alerts_scan(tenant=tenant)
     assert (result.sessions, result.batches, len(result.deliveries)) == (7, 3, 7)
     assert AlertDelivery.objects.count() == 7
+
+
+def test_visits_long_over_are_not_announced_after_a_pause(
+    send: Send,
+    tenant: Tenant,
+    rep: Any,
+    owner: Membership,
+    owner_rule: AlertRule,
+    slack_receiver: SlackReceiver,
+    tick: Any,
+) -> None:
+    """Alerts paused for a day (or a stopped cluster): switched back on, only visits of the
+    last hour are posted, not the whole day since the watermark."""
+    with time_machine.travel(START, tick=False) as clock:
+        tick()
+        alerts.webhook_set_active(
+            tenant=tenant, acting_user=owner.user, webhook=owner_rule.webhook, active=False
+        )
+        clock.shift(dt.timedelta(hours=20))
+        identify(send, email="ann@initech.com", device="early-bird")
+        clock.shift(dt.timedelta(hours=4))
+        identify(send, email="ann@initech.com", device="just-now-1")
+        alerts.webhook_set_active(
+            tenant=tenant, acting_user=owner.user, webhook=owner_rule.webhook, active=True
+        )
+        clock.shift(dt.timedelta(minutes=1))
+        tick()
+    assert len(slack_receiver.posts) == 1
+    assert AlertDelivery.objects.get().session.device.anonymous_id == "just-now-1"
