@@ -87,6 +87,15 @@ SALESFORCE_CLIENT_SECRET: str = env.str("SALESFORCE_CLIENT_SECRET", default="")
 # First retry delay after a 5xx or network error; doubles on each further attempt.
 SALESFORCE_RETRY_BACKOFF_SECONDS: float = env.float("SALESFORCE_RETRY_BACKOFF_SECONDS", default=1.0)
 
+# --- Slack alerts --------------------------------------------------------------------------
+
+# Hosts a Slack incoming webhook URL may point at. A webhook URL is typed by a customer and
+# called by our workers, so nothing else is ever called. Development and tests add a loopback
+# address (plain http is accepted only there) for a local receiver; production must not.
+SLACK_WEBHOOK_HOSTS: list[str] = env.list("SLACK_WEBHOOK_HOSTS", default=["hooks.slack.com"])
+if not DEBUG and {"127.0.0.1", "localhost", "::1"} & {h.lower() for h in SLACK_WEBHOOK_HOSTS}:
+    raise ImproperlyConfigured("SLACK_WEBHOOK_HOSTS may name loopback only when DEBUG=true.")
+
 # --- Applications --------------------------------------------------------------------------
 
 INSTALLED_APPS = [

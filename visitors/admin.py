@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
 from salesmonk.tenants.models import Tenant
-from visitors.models import Company, IpRange, Site, Visitor
+from visitors.models import AlertDelivery, Company, IpRange, Site, Visitor
 from visitors.services import site_create
 
 
@@ -104,3 +104,39 @@ class IpRangeAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
     list_display = ["domain", "name"]
     search_fields = ["domain", "name"]
+
+
+# --- Slack alerts: what was posted, for support (read-only) --------------------------------
+
+
+@admin.register(AlertDelivery)
+class AlertDeliveryAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """Answers "why did (or didn't) my rep get pinged?": status, attempts and Slack's error.
+    The webhook URL is a secret and is never shown."""
+
+    list_display = ["created_at", "tenant", "rule", "webhook", "visitor", "status", "attempts"]
+    list_filter = ["status", "rule__kind", "created_at"]
+    list_select_related = ["tenant", "rule__webhook", "visitor"]
+    search_fields = ["tenant__name", "rule__name", "visitor__email", "last_error"]
+    date_hierarchy = "created_at"
+    fields = [
+        "tenant",
+        "rule",
+        "webhook",
+        "visitor",
+        "session",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "sent_at",
+        "last_error",
+        "text",
+        "blocks",
+        "created_at",
+    ]
+    readonly_fields = fields
+    show_full_result_count = False
+
+    @admin.display(description="Webhook", ordering="rule__webhook__name")
+    def webhook(self, obj: AlertDelivery) -> str:
+        return f"{obj.rule.webhook.name}{'' if obj.rule.webhook.is_active else ' (off)'}"

@@ -1,6 +1,6 @@
 """Tracking data, segments and alerts of the visitors app."""
 
-from visitors.models.alerts import AlertDelivery, AlertKind, AlertRule, SlackWebhook
+from visitors.models.alerts import AlertDelivery, AlertKind, AlertRule, AlertScan, SlackWebhook
 from visitors.models.segments import CustomerRule, Segment, SegmentTarget
 from visitors.models.tracking import (
     SESSION_TIMEOUT_MINUTES,
@@ -28,6 +28,7 @@ __all__ = [
     "AlertDelivery",
     "AlertKind",
     "AlertRule",
+    "AlertScan",
     "Chat",
     "ChatMessage",
     "Company",

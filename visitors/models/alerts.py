@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import models
 
 from salesmonk.crypto import decrypt_str, encrypt_str
-from salesmonk.tenants.models import TenantOwnedModel
+from salesmonk.tenants.models import Tenant, TenantOwnedModel
 from visitors.models.segments import Segment
 from visitors.models.tracking import Session, Visitor
 
@@ -20,6 +20,11 @@ class SlackWebhook(TenantOwnedModel):
     name = models.CharField(max_length=80, help_text='The channel it posts to, e.g. "#sales".')
     url_encrypted = models.TextField()
     is_active = models.BooleanField(default=True)
+    # Why it stopped posting, shown on the alerts page (e.g. Slack said the webhook is gone).
+    disabled_reason = models.CharField(max_length=255, blank=True, default="")
+    last_test_at = models.DateTimeField(null=True, blank=True)
+    last_test_status = models.CharField(max_length=8, blank=True, default="")
+    last_test_error = models.CharField(max_length=255, blank=True, default="")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -78,6 +83,7 @@ class AlertDelivery(TenantOwnedModel):
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
 
@@ -87,8 +93,14 @@ class AlertDelivery(TenantOwnedModel):
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="+")
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
     text = models.TextField(blank=True, default="")
+    # The Slack message as built when the visit was seen (later changes do not rewrite it).
+    blocks = models.JSONField(default=list, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True, default="")
+    # A pending delivery waits until then before its next attempt (backoff, Retry-After).
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # When a send task took it (status "sending"); a stale claim means that worker died.
+    claimed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
 
@@ -100,7 +112,28 @@ class AlertDelivery(TenantOwnedModel):
                 fields=["rule", "visitor", "session"], name="visitors_alert_once_per_session"
             ),
         ]
-        indexes = [models.Index(fields=["tenant", "-created_at"], name="visitors_alert_log")]
+        indexes = [
+            models.Index(fields=["tenant", "-created_at"], name="visitors_alert_log"),
+            models.Index(fields=["rule", "-created_at"], name="visitors_alert_rule_recent"),
+            models.Index(
+                fields=["status", "next_attempt_at"],
+                condition=models.Q(status__in=["pending", "sending"]),
+                name="visitors_alert_due",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.rule_id} → {self.visitor_id} ({self.status})"
+
+
+class AlertScan(models.Model):
+    """Where a tenant's alert scan got to. Each scan reads the sessions active since
+    `scanned_until` (less an overlap, so events committed late are still seen) and moves it to
+    the time the scan started; `claimed_at` keeps two scans of one tenant from running at once."""
+
+    tenant = models.OneToOneField(Tenant, on_delete=models.CASCADE, related_name="alert_scan")
+    scanned_until = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Alert scan of {self.tenant_id} until {self.scanned_until}"

@@ -68,3 +68,12 @@ def send(site: Site) -> Send:
         )
 
     return post
+
+
+from visitors.tests.slack_receiver import (  # noqa: E402 - fixtures of the alerts tests
+    _slack_server,
+    q_sync,
+    slack_receiver,
+)
+
+__all__ = ["_slack_server", "q_sync", "slack_receiver"]

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from salesmonk.tenants.models import Tenant
+from salesmonk.tenants.factories import MembershipFactory
+from salesmonk.tenants.models import Role, Tenant
 from salesmonk.tenants.testing import cross_tenant_case
+from visitors.models import AlertKind
+from visitors.services import alerts as alert_services
 from visitors.services.sites import site_create
 
 
@@ -20,3 +23,40 @@ def site_of(tenant: Tenant) -> dict[str, Any]:
 @cross_tenant_case("settings_site_active", methods=("post",))
 def site_to_deactivate(tenant: Tenant) -> dict[str, Any]:
     return site_of(tenant)
+
+
+# --- Slack alerts ----------------------------------------------------------------------------
+
+
+def _their_webhook(tenant: Tenant) -> Any:
+    admin = MembershipFactory(tenant=tenant, role=Role.OWNER)
+    return admin.user, alert_services.webhook_create(
+        tenant=tenant,
+        acting_user=admin.user,
+        name="#their-channel",
+        url="https://hooks.slack.com/services/T0THEIRS/B0THEIRS/secret",
+    )
+
+
+@cross_tenant_case("alert_webhook_test", methods=("post",))
+@cross_tenant_case("alert_webhook_active", methods=("post",))
+@cross_tenant_case("alert_webhook_delete", methods=("post",))
+def alert_webhook_of(tenant: Tenant) -> dict[str, Any]:
+    return {"webhook_id": _their_webhook(tenant)[1].pk}
+
+
+@cross_tenant_case("alert_rule_edit", methods=("get", "post"))
+@cross_tenant_case("alert_rule_delete", methods=("post",))
+def alert_rule_of(tenant: Tenant) -> dict[str, Any]:
+    user, webhook = _their_webhook(tenant)
+    rule = alert_services.alert_rule_create(
+        tenant=tenant,
+        acting_user=user,
+        name="Their alert",
+        kind=AlertKind.OWNED_ACCOUNT,
+        webhook=webhook,
+    )
+    return {"rule_id": rule.pk}
+
+
+# --- end of Slack alerts ---------------------------------------------------------------------
