@@ -32,6 +32,8 @@ from django.db.models import (
     Case,
     Exists,
     F,
+    Func,
+    IntegerField,
     OuterRef,
     Q,
     QuerySet,
@@ -350,6 +352,30 @@ def visitors_filtered(
     """The tenant's (unmerged) visitors matching `filters`, most recently seen first, with
     their company. `member` resolves the "me" owner; `exclude_customers` hides visitors whose
     account is a current customer (as `customer="exclude"` does)."""
+    return _visitors(_Customers(tenant), filters, member, exclude_customers)
+
+
+class _Customers:
+    """The tenant's customer accounts, with the rule read once however many filters use it."""
+
+    def __init__(self, tenant: Tenant) -> None:
+        self.tenant = tenant
+        self._accounts: QuerySet[Account] | None = None
+
+    @property
+    def accounts(self) -> QuerySet[Account]:
+        if self._accounts is None:
+            self._accounts = customer_accounts(tenant=self.tenant)
+        return self._accounts
+
+
+def _visitors(
+    customers: _Customers,
+    filters: SegmentFilters,
+    member: Membership | None,
+    exclude_customers: bool,
+) -> QuerySet[Visitor]:
+    tenant = customers.tenant
     qs = (
         Visitor.objects.for_tenant(tenant)
         .filter(merged_into__isnull=True)
@@ -426,9 +452,9 @@ def visitors_filtered(
         if f.stage_ids:
             qs = qs.filter(crm.account_in(_open_opportunity_accounts(tenant, f.stage_ids)))
     if f.customer == "only":
-        qs = qs.filter(crm.account_in(customer_accounts(tenant=tenant)))
+        qs = qs.filter(crm.account_in(customers.accounts))
     if f.customer == "exclude" or exclude_customers:
-        qs = qs.filter(crm.account_not_in(customer_accounts(tenant=tenant)))
+        qs = qs.filter(crm.account_not_in(customers.accounts))
     return qs
 
 
@@ -458,6 +484,16 @@ def companies_filtered(
     account is the live Account with its domain; owner, customer and opportunity filters
     use that account. Filters about a person (UTM, recency, identified, lead status, in CRM
     as contact/lead) mean "has at least one visitor who matches"."""
+    return _companies(_Customers(tenant), filters, member, exclude_customers)
+
+
+def _companies(
+    customers: _Customers,
+    filters: SegmentFilters,
+    member: Membership | None,
+    exclude_customers: bool,
+) -> QuerySet[Company]:
+    tenant = customers.tenant
     qs = Company.objects.for_tenant(tenant).order_by("name", "domain", "id")
     f = filters
     if f.q:
@@ -465,9 +501,7 @@ def companies_filtered(
             qs = qs.filter(Q(name__icontains=term) | Q(domain__icontains=term))
     people = f.visitor_level()
     if not people.is_empty():
-        matching = visitors_filtered(tenant=tenant, filters=people, member=member).filter(
-            company_id=OuterRef("pk")
-        )
+        matching = _visitors(customers, people, member, False).filter(company_id=OuterRef("pk"))
         qs = qs.filter(Exists(matching.order_by().values("pk")))
     account_filters = (
         f.owner_ids
@@ -513,9 +547,9 @@ def companies_filtered(
     if f.stage_ids:
         qs = qs.filter(account_in(_open_opportunity_accounts(tenant, f.stage_ids)))
     if f.customer == "only":
-        qs = qs.filter(account_in(customer_accounts(tenant=tenant)))
+        qs = qs.filter(account_in(customers.accounts))
     if f.customer == "exclude" or exclude_customers:
-        qs = qs.filter(account_not_in(customer_accounts(tenant=tenant)))
+        qs = qs.filter(account_not_in(customers.accounts))
     return qs
 
 
@@ -524,48 +558,83 @@ def segment_visitors(
 ) -> QuerySet[Visitor]:
     """The visitors in a saved segment. For a companies segment: the visitors of its
     companies. Saved filters that no longer parse match nobody."""
-    try:
-        filters = SegmentFilters.from_dict(segment.filters)
-    except ValidationError:
-        return Visitor.objects.none()
-    if segment.target == SegmentTarget.COMPANIES:
-        companies = companies_filtered(
-            tenant=tenant,
-            filters=filters,
-            member=member,
-            exclude_customers=segment.exclude_customers,
-        )
-        return (
-            Visitor.objects.for_tenant(tenant)
-            .filter(merged_into__isnull=True, company__in=companies.order_by().values("pk"))
-            .select_related("company")
-            .order_by("-last_seen_at", "-id")
-        )
-    return visitors_filtered(
-        tenant=tenant, filters=filters, member=member, exclude_customers=segment.exclude_customers
-    )
+    return _segment_visitors(_Customers(tenant), segment, member)
 
 
 def segment_companies(
     *, tenant: Tenant, segment: Segment, member: Membership | None
 ) -> QuerySet[Company]:
     """The companies in a saved segment (a visitors segment: its visitors' companies)."""
+    return _segment_companies(_Customers(tenant), segment, member)
+
+
+def _segment_visitors(
+    customers: _Customers, segment: Segment, member: Membership | None
+) -> QuerySet[Visitor]:
+    try:
+        filters = SegmentFilters.from_dict(segment.filters)
+    except ValidationError:
+        return Visitor.objects.none()
+    hide = segment.exclude_customers
+    if segment.target == SegmentTarget.COMPANIES:
+        companies = _companies(customers, filters, member, hide)
+        return (
+            Visitor.objects.for_tenant(customers.tenant)
+            .filter(merged_into__isnull=True, company__in=companies.order_by().values("pk"))
+            .select_related("company")
+            .order_by("-last_seen_at", "-id")
+        )
+    return _visitors(customers, filters, member, hide)
+
+
+def _segment_companies(
+    customers: _Customers, segment: Segment, member: Membership | None
+) -> QuerySet[Company]:
     try:
         filters = SegmentFilters.from_dict(segment.filters)
     except ValidationError:
         return Company.objects.none()
+    hide = segment.exclude_customers
     if segment.target == SegmentTarget.VISITORS:
-        visitors = visitors_filtered(
-            tenant=tenant,
-            filters=filters,
-            member=member,
-            exclude_customers=segment.exclude_customers,
-        )
+        visitors = _visitors(customers, filters, member, hide)
         return (
-            Company.objects.for_tenant(tenant)
+            Company.objects.for_tenant(customers.tenant)
             .filter(pk__in=visitors.order_by().values("company_id"))
             .order_by("name", "domain", "id")
         )
-    return companies_filtered(
-        tenant=tenant, filters=filters, member=member, exclude_customers=segment.exclude_customers
+    return _companies(customers, filters, member, hide)
+
+
+def visitors_of_accounts(*, tenant: Tenant, accounts: QuerySet[Account]) -> QuerySet[Visitor]:
+    """The unmerged visitors whose account (as defined above) is one of `accounts`: who a
+    customer rule would hide, before it is saved."""
+    crm = _VisitorCrm(tenant)
+    return (
+        Visitor.objects.for_tenant(tenant)
+        .filter(merged_into__isnull=True)
+        .select_related("company")
+        .alias(_sm_account=crm.account)
+        .filter(crm.account_in(accounts))
+        .order_by("-last_seen_at", "-id")
     )
+
+
+def segment_counts(
+    *, tenant: Tenant, segments: list[Segment], member: Membership | None
+) -> dict[Any, int]:
+    """How many visitors (or companies, per the segment's target) each segment holds, all
+    counted in one query."""
+    if not segments:
+        return {}
+    counts: dict[str, Any] = {}
+    customers = _Customers(tenant)
+    for i, segment in enumerate(segments):
+        if segment.target == SegmentTarget.COMPANIES:
+            qs: QuerySet[Any] = _segment_companies(customers, segment, member)
+        else:
+            qs = _segment_visitors(customers, segment, member)
+        counts[f"n{i}"] = Subquery(
+            qs.order_by().values(n=Func(F("pk"), function="COUNT")), output_field=IntegerField()
+        )
+    row = Tenant.objects.filter(pk=tenant.pk).values(**counts).get()
+    return {segment.pk: row[f"n{i}"] or 0 for i, segment in enumerate(segments)}
