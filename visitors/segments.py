@@ -317,29 +317,52 @@ class _VisitorCrm:
         )
         self.owner = Coalesce(person_owner, account_owner, output_field=UUIDField())
 
-    def emails_of_accounts(self, accounts: QuerySet[Account]) -> QuerySet[Contact]:
-        return (
-            _live(Contact, self.tenant)
-            .filter(account__in=accounts.values("pk"))
-            .exclude(email="")
-            .values("email")
-        )
+    def _contact_emails(self, condition: Q) -> QuerySet[Contact]:
+        return _live(Contact, self.tenant).filter(condition).exclude(email="").values("email")
+
+    def _companies(self, accounts: QuerySet[Account]) -> QuerySet[Company]:
+        domains = accounts.exclude(domain="").values("domain")
+        return Company.objects.for_tenant(self.tenant).filter(domain__in=domains).values("pk")
+
+    @staticmethod
+    def _company_in(companies: QuerySet[Company]) -> Q:
+        # Never NULL (a visitor without a company is simply not in), so negations hold.
+        return Q(company_id__isnull=False) & Q(company_id__in=companies)
 
     def account_candidates(self, accounts: QuerySet[Account]) -> Q:
         """A superset of the visitors whose account is in `accounts`, cheap to test."""
-        return Q(email__in=self.emails_of_accounts(accounts)) | Q(
-            company__domain__in=accounts.exclude(domain="").values("domain")
+        ids = accounts.values("pk")
+        return Q(email__in=self._contact_emails(Q(account__in=ids))) | self._company_in(
+            self._companies(accounts)
         )
 
     def account_in(self, accounts: QuerySet[Account]) -> Q:
-        return self.account_candidates(accounts) & Q(_sm_account__in=accounts.values("pk"))
+        """Visitors whose account is one of `accounts`. Set-based where the answer is
+        certain: every live contact with their email has a live account in the set, or no
+        contact has their email and every live account on their company's domain is in the
+        set. Only the remaining candidates run the exact per-row check. Each set appears
+        once in the SQL (PostgreSQL hashes each occurrence separately)."""
+        ids = accounts.values("pk")
+        others = _live(Account, self.tenant).exclude(pk__in=ids)
+        emails_in = self._contact_emails(Q(account__in=ids))
+        emails_out = self._contact_emails(~Q(account__in=ids) | Q(account__isnull=True))
+        exact = Q(_sm_account__isnull=False) & Q(
+            Exists(accounts.filter(pk=OuterRef("_sm_account")))
+        )
+        by_contact = Q(email__in=emails_in) & (~Q(email__in=emails_out) | exact)
+        by_domain = self._company_in(self._companies(accounts)) & (
+            (~Q(email__in=self._contact_emails(Q())) & ~self._company_in(self._companies(others)))
+            | exact
+        )
+        return by_contact | by_domain
 
     def account_not_in(self, accounts: QuerySet[Account]) -> Q:
-        return (
-            ~self.account_candidates(accounts)
-            | Q(_sm_account__isnull=True)
-            | ~Q(_sm_account__in=accounts.values("pk"))
-        )
+        """Visitors without an account, or whose account is not one of `accounts`."""
+        return ~self.account_in(accounts)
+
+    def no_account(self) -> Q:
+        """For visitors without a contact: their company's domain has no live account."""
+        return ~self._company_in(self._companies(_live(Account, self.tenant)))
 
 
 def visitors_filtered(
@@ -409,9 +432,9 @@ def _visitors(
     elif f.in_crm == "lead":
         qs = qs.filter(~crm.has_contact, crm.has_lead)
     elif f.in_crm == "account":
-        qs = qs.filter(~crm.has_contact, ~crm.has_lead, _sm_account__isnull=False)
+        qs = qs.filter(~crm.has_contact, ~crm.has_lead, ~crm.no_account())
     elif f.in_crm == "none":
-        qs = qs.filter(~crm.has_contact, ~crm.has_lead, _sm_account__isnull=True)
+        qs = qs.filter(~crm.has_contact, ~crm.has_lead, crm.no_account())
     if f.lead_statuses:
         statuses = list(f.lead_statuses)
         leads = _live(Lead, tenant).filter(
