@@ -11,6 +11,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 from django.utils import timezone
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
@@ -106,7 +107,8 @@ def test_create_a_segment_and_preview_customers(
     browser.find_element(By.CSS_SELECTOR, "input[value=Customer]").click()
     browser.find_element(By.NAME, "won_opportunity").click()
     browser.find_element(By.CSS_SELECTOR, "[data-testid=preview-rule]").click()
-    WebDriverWait(browser, 10).until(
+    # The page reloads: an element found just before it may go stale while we read it.
+    WebDriverWait(browser, 10, ignored_exceptions=(StaleElementReferenceException,)).until(
         lambda b: (
             "Preview" in b.find_element(By.CSS_SELECTOR, "[data-testid=customer-preview]").text
         )
