@@ -7,7 +7,7 @@ from typing import Any
 from salesmonk.tenants.factories import MembershipFactory
 from salesmonk.tenants.models import Role, Tenant
 from salesmonk.tenants.testing import cross_tenant_case
-from visitors.models import AlertKind
+from visitors.models import AlertKind, Segment
 from visitors.services import alerts as alert_services
 from visitors.services.sites import site_create
 
@@ -60,3 +60,15 @@ def alert_rule_of(tenant: Tenant) -> dict[str, Any]:
 
 
 # --- end of Slack alerts ---------------------------------------------------------------------
+
+
+@cross_tenant_case("segment_edit")
+def segment_of(tenant: Tenant) -> dict[str, Any]:
+    segment = Segment.objects.create(tenant=tenant, name="Their segment", filters={"q": "x"})
+    return {"segment_id": segment.pk}
+
+
+@cross_tenant_case("segment_delete", methods=("post",))
+def deletable_segment_of(tenant: Tenant) -> dict[str, Any]:
+    segment = Segment.objects.create(tenant=tenant, name="Their other segment")
+    return {"segment_id": segment.pk}
