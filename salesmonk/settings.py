@@ -162,6 +162,11 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Ingest group commit (PostgreSQL only): each web process writes the page views queued
+# while its previous write committed in one transaction, and answers each request after
+# that COMMIT. Off: every request commits on its own.
+INGEST_GROUP_COMMIT: bool = env.bool("INGEST_GROUP_COMMIT", default=True)
+
 # --- Authentication (django-allauth: the email address is the login) ----------------------
 
 AUTH_USER_MODEL = "tenants.User"
