@@ -21,7 +21,7 @@ import datetime as dt
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, connection, transaction
@@ -39,6 +39,7 @@ from visitors.models import (
 )
 from visitors.payload import EventIn
 from visitors.resolvers import get_ip_resolver
+from visitors.selectors import origin_allowed, sites_for_keys
 from visitors.services import ingest_sql as sql
 from visitors.services.ingest_group import GroupWriter
 from visitors.services.intents import enabled_intent_kinds, intents_record
@@ -64,6 +65,7 @@ class Submission:
     events: Sequence[EventIn]
     ip: str | None = None
     user_agent: str = ""
+    origin: str | None = None
 
 
 @dataclass
@@ -82,6 +84,16 @@ class _VisitorDelta:
     utm: dict[str, str] = field(default_factory=dict)
 
 
+class SiteRefused(Exception):
+    """The group writer's fresh read of the site refuses a request the view let through on
+    a recent read: the site was deactivated (404) or the origin removed (403)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
 def events_record(
     *,
     tenant: Tenant,
@@ -89,17 +101,23 @@ def events_record(
     events: Sequence[EventIn],
     ip: str | None = None,
     user_agent: str = "",
+    origin: str | None = None,
 ) -> int:
-    """Record validated events of one site; returns how many, once they are committed."""
-    submission = Submission(tenant=tenant, site=site, events=events, ip=ip, user_agent=user_agent)
-    if _group_commit() and all(ev.type == EventType.PAGE for ev in events):
+    """Record validated events of one site; returns how many, once they are committed.
+    Through the group writer (`group_commit_active`), the site is read again where it is
+    written, and `SiteRefused` says it no longer accepts the request."""
+    submission = Submission(
+        tenant=tenant, site=site, events=events, ip=ip, user_agent=user_agent, origin=origin
+    )
+    if group_commit_active():
         return _WRITER.submit(submission)
     return submissions_record([submission])[0]
 
 
-def _group_commit() -> bool:
-    """The group writer serves PostgreSQL page views outside any caller's transaction (it
-    writes on its own connection, which could not see the caller's uncommitted rows)."""
+def group_commit_active() -> bool:
+    """Whether this request's events go through the group writer: on PostgreSQL, outside
+    any caller's transaction (the writer has its own connection, which could not see the
+    caller's uncommitted rows)."""
     return (
         settings.INGEST_GROUP_COMMIT
         and connection.vendor == "postgresql"
@@ -121,11 +139,31 @@ def submissions_record(submissions: Sequence[Submission]) -> list[int]:
     raise AssertionError("unreachable")
 
 
-def _record_one(submission: Submission) -> int:
-    return submissions_record([submission])[0]
+def _group_record(submissions: Sequence[Submission]) -> list[int | Exception]:
+    """The group writer's step: read the group's sites fresh (one query), refuse the
+    requests their site no longer accepts, record the rest in one transaction."""
+    fresh = sites_for_keys({sub.site.key for sub in submissions})
+    results: list[int | Exception] = []
+    accepted: dict[int, Submission] = {}
+    for index, sub in enumerate(submissions):
+        site = fresh.get(sub.site.key)
+        if site is None:
+            results.append(SiteRefused(404, "Unknown site key."))
+        elif sub.origin is not None and not origin_allowed(site, sub.origin):
+            results.append(
+                SiteRefused(403, "This origin is not allowed to send events for this site.")
+            )
+        else:
+            results.append(0)
+            accepted[index] = replace(sub, site=site, tenant=site.tenant)
+    if accepted:
+        counts = submissions_record(list(accepted.values()))
+        for index, count in zip(accepted, counts, strict=True):
+            results[index] = count
+    return results
 
 
-_WRITER = GroupWriter(write_group=submissions_record, write_one=_record_one)
+_WRITER: GroupWriter[Submission] = GroupWriter(write_group=_group_record)
 
 
 def _retryable(exc: BaseException) -> bool:

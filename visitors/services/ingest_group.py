@@ -40,20 +40,24 @@ class _Ticket(Generic[T]):
         self.result: int | None = None
         self.error: BaseException | None = None
 
+    def settle(self, result: int | Exception) -> None:
+        if isinstance(result, Exception):
+            self.error = result
+        else:
+            self.result = result
+
 
 class GroupWriter(Generic[T]):
     """Writes submissions in groups. `write_group` writes a list in one transaction and
-    returns one result per item; `write_one` writes a single item in its own transaction."""
+    returns one result per item: a count, or the exception refusing that item alone."""
 
     def __init__(
         self,
         *,
-        write_group: Callable[[Sequence[T]], list[int]],
-        write_one: Callable[[T], int],
+        write_group: Callable[[Sequence[T]], list[int | Exception]],
         max_group: int = MAX_GROUP,
     ) -> None:
         self._write_group = write_group
-        self._write_one = write_one
         self._max_group = max_group
         self._queue: list[_Ticket[T]] = []
         self._wakeup = threading.Condition()
@@ -116,12 +120,13 @@ class GroupWriter(Generic[T]):
                 for ticket in group:
                     _tidy_connection()
                     try:
-                        ticket.result = self._write_one(ticket.item)
+                        (result,) = self._write_group([ticket.item])
                     except Exception as one_exc:
-                        ticket.error = one_exc
+                        result = one_exc
+                    ticket.settle(result)
                 return
             for ticket, result in zip(group, results, strict=True):
-                ticket.result = result
+                ticket.settle(result)
         except BaseException as exc:  # never leave a request waiting
             for ticket in group:
                 if ticket.error is None and ticket.result is None:
