@@ -174,16 +174,17 @@ def _retryable(exc: BaseException) -> bool:
 
 def _record(submissions: Sequence[Submission]) -> list[int]:
     states = _lock_devices(submissions)
+    uid, ts = sql.preparers()
     new_sessions: list[list] = []
     session_delta: dict[uuid.UUID, list] = {}
     visitor_delta: dict[uuid.UUID, _VisitorDelta] = defaultdict(_VisitorDelta)
     visitor_tenant: dict[uuid.UUID, Tenant] = {}
-    received = sql.db_time(max(ev.occurred_at for sub in submissions for ev in sub.events))
+    received = ts(max(ev.occurred_at for sub in submissions for ev in sub.events))
     empty = sql.db_json({})
     rows: list[tuple] = []
     for sub in submissions:
         site, tenant = sub.site, sub.tenant
-        tenant_id, site_id = sql.db_uuid(tenant.pk), sql.db_uuid(site.pk)
+        tenant_id, site_id = uid(tenant.pk), uid(site.pk)
         for ev in sub.events:
             st = states[(site.pk, ev.anonymous_id)]
             visitor_id = st.visitor_id
@@ -205,8 +206,8 @@ def _record(submissions: Sequence[Submission]) -> list[int]:
             delta.utm.update(ev.utm)  # in order: the last non-empty value of each field wins
             utm = ev.utm
             rows.append(
-                (tenant_id, site_id, sql.db_uuid(visitor_id), sql.db_uuid(st.device_id),
-                 sql.db_uuid(st.session_id), ev.type, sql.db_time(ev.occurred_at), received,
+                (tenant_id, site_id, uid(visitor_id), uid(st.device_id),
+                 uid(st.session_id), ev.type, ts(ev.occurred_at), received,
                  ev.url, ev.path, ev.title, ev.referrer,
                  *(utm.get(name, "") for name in UTM_FIELDS),
                  sql.db_json(ev.data) if ev.data else empty)
@@ -272,8 +273,10 @@ def _lock_devices(submissions: Sequence[Submission]) -> dict[DeviceKey, _DeviceS
                 (uuid.uuid4(), tenant.pk, key[0], key[1], pk, sql.db_ip(sub.ip),
                  sub.user_agent[:400], first_seen[key])
             )  # fmt: skip
-        sql.new_devices_insert(visitor_rows, device_rows)
-        created = {(row[0], row[1]): row for row in sql.devices_lock(missing)}
+        created = {
+            (row[0], row[1]): row
+            for row in sql.new_devices_insert(visitor_rows, device_rows, missing)
+        }
         # a concurrent request created the device first: use theirs, drop our visitor
         for sub in {origin[key].tenant.pk: origin[key] for key in missing}.values():
             orphans = [

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.db import connection
@@ -56,6 +56,19 @@ def db_time(value: dt.datetime) -> Any:
     return value if _postgres() else connection.ops.adapt_datetimefield_value(value)
 
 
+def _same(value: Any) -> Any:
+    return value
+
+
+def preparers() -> tuple[Callable[[uuid.UUID | None], Any], Callable[[dt.datetime], Any]]:
+    """`db_uuid` and `db_time` for the current backend, looked up once per batch: on
+    PostgreSQL values pass as they are, and the per-value backend checks cost more than
+    the rest of building a row."""
+    if _postgres():
+        return _same, _same
+    return db_uuid, db_time
+
+
 def db_ip(value: str | None) -> Any:
     """Prepared like the ORM does (IPv6 normalized)."""
     return Device._meta.get_field("ip").get_db_prep_value(value, connection)
@@ -71,12 +84,20 @@ def _read_uuid(value: Any) -> uuid.UUID | None:
     return uuid.UUID(value)
 
 
-def devices_lock(
-    keys: Sequence[tuple[uuid.UUID, str]],
-) -> list[tuple[uuid.UUID, str, uuid.UUID, uuid.UUID, uuid.UUID | None, dt.datetime]]:
+DeviceRow = tuple[uuid.UUID, str, uuid.UUID, uuid.UUID, "uuid.UUID | None", dt.datetime]
+
+
+def devices_lock(keys: Sequence[tuple[uuid.UUID, str]]) -> list[DeviceRow]:
     """(site, anonymous id, device, visitor, current session, last seen) of the devices
     among `keys` ((site, anonymous id) pairs), locked in id order so concurrent writers
     queue, not deadlock."""
+    sql, params = _lock_statement(keys)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return _read_devices(cursor.fetchall())
+
+
+def _lock_statement(keys: Sequence[tuple[uuid.UUID, str]]) -> Statement:
     by_site: dict[uuid.UUID, list[str]] = {}
     for site_id, anonymous_id in keys:
         by_site.setdefault(site_id, []).append(anonymous_id)
@@ -91,9 +112,10 @@ def devices_lock(
     if connection.features.has_select_for_update:
         sql += " FOR UPDATE"
     params = [value for site_id, anons in by_site.items() for value in (db_uuid(site_id), *anons)]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
+    return sql, params
+
+
+def _read_devices(rows: list[Any]) -> list[DeviceRow]:
     if _postgres():
         return rows
     convert = connection.ops.convert_datetimefield_value
@@ -137,10 +159,14 @@ def _insert(
     return f"{verb} INTO {table} ({columns}) VALUES ({marks})", list(rows)
 
 
-def new_devices_insert(visitors: list[Row], devices: list[Row]) -> None:
+def new_devices_insert(
+    visitors: list[Row], devices: list[Row], keys: Sequence[tuple[uuid.UUID, str]]
+) -> list[DeviceRow]:
     """New anonymous visitors, (id, tenant, company, company source, first seen, now), and
     their devices, insert-or-ignore (a concurrent first request may have created one):
-    (id, tenant, site, anonymous id, visitor, ip, user agent, first seen)."""
+    (id, tenant, site, anonymous id, visitor, ip, user agent, first seen); then the devices
+    of `keys` locked like `devices_lock`, ours or the concurrent request's. One round trip
+    on PostgreSQL."""
     visitor_rows = [
         (db_uuid(pk), db_uuid(tenant), "", "", "", "", db_uuid(company), source, db_time(first),
          db_time(first), 0, 0, "", "", "", "", None, None, db_time(now))
@@ -151,12 +177,19 @@ def new_devices_insert(visitors: list[Row], devices: list[Row]) -> None:
          db_time(first), db_time(first))
         for pk, tenant, site, anon, visitor, ip, ua, first in devices
     ]  # fmt: skip
-    _run(
-        [
-            _insert("visitors_visitor", _VISITOR_COLUMNS, visitor_rows),
-            _insert("visitors_device", _DEVICE_COLUMNS, device_rows, ignore_conflicts=True),
-        ]
-    )
+    inserts = [
+        _insert("visitors_visitor", _VISITOR_COLUMNS, visitor_rows),
+        _insert("visitors_device", _DEVICE_COLUMNS, device_rows, ignore_conflicts=True),
+    ]
+    if not _postgres():
+        _run(inserts)
+        return devices_lock(keys)
+    todo = [st for st in inserts if st is not None] + [_lock_statement(keys)]
+    with connection.cursor() as cursor:
+        cursor.execute(";\n".join(sql for sql, _ in todo), [v for _, ps in todo for v in ps])
+        while cursor.description is None and cursor.nextset():
+            pass  # the inserts' results come first
+        return cursor.fetchall()
 
 
 def _update(table: str, names: Sequence[str], casts: Sequence[str], pg_set: str,
@@ -200,9 +233,10 @@ def page_views_write(
       carried value;
     - `device_touches`: (device, current session, last seen): `last_seen_at` only forward.
     """
+    uid, ts = preparers()
     session_rows = [
-        (db_uuid(pk), db_uuid(tenant), db_uuid(visitor), db_uuid(device), db_time(start),
-         db_time(last), count, url, referrer)
+        (uid(pk), uid(tenant), uid(visitor), uid(device), ts(start),
+         ts(last), count, url, referrer)
         for pk, tenant, visitor, device, start, last, count, url, referrer in new_sessions
     ]  # fmt: skip
     _run(
@@ -215,7 +249,7 @@ def page_views_write(
                 "event_count = t.event_count + v.n, "
                 "last_event_at = GREATEST(t.last_event_at, v.last)",
                 "event_count = event_count + %s, last_event_at = MAX(last_event_at, %s)",
-                [(db_uuid(pk), n, db_time(last)) for pk, n, last in session_adds],
+                [(uid(pk), n, ts(last)) for pk, n, last in session_adds],
             ),
             _insert("visitors_event", _EVENT_COLUMNS, events),
             _update(
@@ -227,7 +261,7 @@ def page_views_write(
                 "total_sessions = total_sessions + %s, total_events = total_events + %s, "
                 "last_seen_at = MAX(last_seen_at, %s)" + _LITE_UTM,
                 [
-                    (db_uuid(pk), s, e, db_time(seen), *(utm.get(n) for n in UTM_FIELDS))
+                    (uid(pk), s, e, ts(seen), *(utm.get(n) for n in UTM_FIELDS))
                     for pk, s, e, seen, utm in visitor_adds
                 ],
             ),
@@ -237,7 +271,7 @@ def page_views_write(
                 ("uuid", "timestamptz"),
                 "session_id = v.sid, last_seen_at = GREATEST(t.last_seen_at, v.seen)",
                 "session_id = %s, last_seen_at = MAX(last_seen_at, %s)",
-                [(db_uuid(pk), db_uuid(sid), db_time(seen)) for pk, sid, seen in device_touches],
+                [(uid(pk), uid(sid), ts(seen)) for pk, sid, seen in device_touches],
             ),
         ]
     )
