@@ -179,12 +179,12 @@ def _record(submissions: Sequence[Submission]) -> list[int]:
     session_delta: dict[uuid.UUID, list] = {}
     visitor_delta: dict[uuid.UUID, _VisitorDelta] = defaultdict(_VisitorDelta)
     visitor_tenant: dict[uuid.UUID, Tenant] = {}
-    received = ts(max(ev.occurred_at for sub in submissions for ev in sub.events))
     empty = sql.db_json({})
     rows: list[tuple] = []
     for sub in submissions:
         site, tenant = sub.site, sub.tenant
         tenant_id, site_id = uid(tenant.pk), uid(site.pk)
+        received = ts(max(ev.occurred_at for ev in sub.events))
         for ev in sub.events:
             st = states[(site.pk, ev.anonymous_id)]
             visitor_id = st.visitor_id

@@ -4,8 +4,10 @@ Building these with the ORM (model instances, `bulk_update` CASE expressions, ex
 resolution) cost several times the database's own time per request, so the few statements
 of a page-view batch are fixed parameterized SQL run through `connection.cursor()`. Values
 are always parameters, never formatted into the SQL. PostgreSQL gets one statement per table
-(multi-row `VALUES`, `UPDATE … FROM (VALUES …)`); SQLite, the development and test database,
-runs the same rows with `executemany` (its statements are in-process calls, not round trips).
+(multi-row `VALUES`, `UPDATE … FROM (VALUES …)`), and the statements of one step are sent
+together in one round trip (the backend's cursor binds parameters on the client and sends one
+simple query); SQLite, the development and test database, runs the same rows with
+`executemany` (its statements are in-process calls, not round trips).
 """
 
 from __future__ import annotations
