@@ -47,6 +47,13 @@ def _postgres() -> bool:
     return connection.vendor == "postgresql"
 
 
+def _one_round_trip() -> bool:
+    """Several statements in one `execute`: PostgreSQL with client-side parameter binding
+    (Django's default; server-side binding sends each statement on its own)."""
+    options = connection.settings_dict.get("OPTIONS", {})
+    return _postgres() and options.get("server_side_binding") is not True
+
+
 def db_uuid(value: uuid.UUID | None) -> Any:
     """A UUID as the backend stores it (native on PostgreSQL, 32 hex digits on SQLite)."""
     if value is None or connection.features.has_native_uuid_field:
@@ -132,14 +139,17 @@ Statement = tuple[str, list[Any]]
 
 
 def _run(statements: Sequence[Statement | None]) -> None:
-    """PostgreSQL: all statements in ONE round trip (the cursor binds parameters on the
-    client and sends one simple query); SQLite: one `executemany` each, rows as given."""
+    """PostgreSQL: all statements in ONE round trip (see `_one_round_trip`); SQLite: one
+    `executemany` each, rows as given."""
     todo = [st for st in statements if st is not None]
     if not todo:
         return
     with connection.cursor() as cursor:
-        if _postgres():
+        if _one_round_trip():
             cursor.execute(";\n".join(sql for sql, _ in todo), [v for _, ps in todo for v in ps])
+        elif _postgres():
+            for sql, params in todo:
+                cursor.execute(sql, params)
         else:
             for sql, rows in todo:
                 cursor.executemany(sql, rows)
@@ -183,7 +193,7 @@ def new_devices_insert(
         _insert("visitors_visitor", _VISITOR_COLUMNS, visitor_rows),
         _insert("visitors_device", _DEVICE_COLUMNS, device_rows, ignore_conflicts=True),
     ]
-    if not _postgres():
+    if not _one_round_trip():
         _run(inserts)
         return devices_lock(keys)
     todo = [st for st in inserts if st is not None] + [_lock_statement(keys)]
