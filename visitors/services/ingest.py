@@ -8,11 +8,11 @@ in the same transaction, so a 2xx always means everything was committed. The pag
 statements are hand-written (`ingest_sql`): building them with the ORM cost several times
 the database's own time.
 
-On PostgreSQL, page-view requests are written by the process's group writer
-(`ingest_group`): the requests queued while the previous group committed are written
-together, in one transaction with the same statements, and each is answered after that
-COMMIT; a group that fails is retried request by request, so one bad request never fails
-the others.
+On PostgreSQL, requests are written by the process's group writer (`ingest_group`): the
+requests queued while the previous group committed are written together, in one transaction
+with the same statements, and each is answered after that COMMIT; their sites are read
+again there, and a group that fails is retried request by request, so one bad request
+never fails the others.
 """
 
 from __future__ import annotations
