@@ -8,9 +8,12 @@ so an acknowledged event is never lost. Under load the groups grow by themselves
 requests that arrived during the previous commit); an idle server writes groups of one
 without waiting for company.
 
-When a group fails, its requests are written again one by one, each in its own
-transaction: a bad request fails alone, and the others are committed. The writer uses its
-own database connection, so it only serves callers outside a transaction of their own.
+When a group fails because the database refused something in it (the transaction rolled
+back), its requests are written again one by one, each in its own transaction: a bad request
+fails alone, and the others are committed. When the connection itself broke, the COMMIT may
+have happened unseen, so nothing is written again and the group's requests get the error.
+The writer uses its own database connection, so it only serves callers outside a
+transaction of their own.
 """
 
 from __future__ import annotations
@@ -103,7 +106,10 @@ class GroupWriter(Generic[T]):
                         return
                     group = self._queue[: self._max_group]
                     del self._queue[: self._max_group]
-                self._write(group)
+                try:
+                    self._write(group)
+                except Exception:  # already handed to the group's requests; keep serving
+                    log.exception("ingest group writer")
         finally:
             connection.close()
 
@@ -113,12 +119,12 @@ class GroupWriter(Generic[T]):
             try:
                 results = self._write_group([t.item for t in group])
             except Exception as exc:
-                if len(group) == 1:
-                    group[0].error = exc
+                if len(group) == 1 or not _rolled_back():
+                    for ticket in group:
+                        ticket.error = exc
                     return
                 log.warning("ingest group of %d failed (%r); writing one by one", len(group), exc)
                 for ticket in group:
-                    _tidy_connection()
                     try:
                         (result,) = self._write_group([ticket.item])
                     except Exception as one_exc:
@@ -137,11 +143,24 @@ class GroupWriter(Generic[T]):
                 ticket.done.set()
 
 
+def _rolled_back() -> bool:
+    """Whether the failed group certainly wrote nothing, so its requests may be written
+    again: the database refused a statement (or the commit's deferred checks) and the
+    connection still works. When the connection broke, the COMMIT may have happened
+    without our hearing of it; writing again could count those events twice, so the
+    group's requests get the error instead (a 503, nothing acknowledged)."""
+    if not connection.errors_occurred:
+        return True  # data and integrity errors: the transaction was rolled back
+    usable = connection.connection is not None and connection.is_usable()
+    if usable:
+        connection.errors_occurred = False
+    return usable
+
+
 def _tidy_connection() -> None:
     """What the end of a request does for request threads (drop a broken or expired
     connection), without the per-request health-check round trip: the connection is only
-    tested after an error, and a group that fails on a connection that died while idle is
-    written again, one by one, on a new one."""
+    tested after an error."""
     if connection.connection is None:
         return
     expired = connection.close_at is not None and time.monotonic() >= connection.close_at
