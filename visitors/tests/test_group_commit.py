@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import pytest
-from django.db import DataError, connection
+from django.db import DataError, OperationalError, connection
 from django.utils import timezone
 
 from salesmonk.tenants.models import Membership
@@ -92,6 +92,25 @@ def test_a_failed_group_is_written_again_one_by_one_and_only_the_bad_request_fai
     assert sorted(map(tuple, gate.calls[2:])) == [("aa",), ("bad",), ("cccc",)]
     assert (outcomes["aa"], outcomes["cccc"]) == (2, 4)
     assert str(outcomes["bad"]) == "bad failed"
+
+
+class BrokenConnectionGate(Gate):
+    """The group's connection breaks: whether the COMMIT happened is unknown."""
+
+    def __call__(self, items: Sequence[str]) -> list[int | Exception]:
+        if len(self.calls) == 0:
+            return super().__call__(items)
+        self.calls.append(list(items))
+        connection.errors_occurred = True  # what Django records when the connection fails
+        raise OperationalError("server closed the connection unexpectedly")
+
+
+def test_a_group_whose_connection_broke_is_not_written_twice() -> None:
+    gate = BrokenConnectionGate()
+    _writer, outcomes = run_grouped(gate, ["aa", "bbb"])
+    assert [sorted(call) for call in gate.calls] == [["first"], ["aa", "bbb"]]
+    assert outcomes["first"] == 5
+    assert all(isinstance(outcomes[item], OperationalError) for item in ("aa", "bbb"))
 
 
 def test_a_request_refused_inside_a_group_fails_alone() -> None:
