@@ -1,10 +1,14 @@
 """Ingest throughput and latency on PostgreSQL, against the framework's own ceiling.
 
-The app runs under gunicorn (2 workers, threads, loopback) on a fresh database
+The app runs under gunicorn (2 workers x 8 threads, loopback) on a fresh database
 `salesmonk_bench_ingest`; `wrk` drives `POST /t/e` for `--seconds` with bodies like the
 snippet's (one device's queued page views, `--batch` per request) spread over 10,000
 visitors, then drives `/bench/noop` (same middleware and bodies, no database work) the same
 way. Afterwards every acknowledged event must be in the database.
+
+Beside the wall-clock figures (which depend on what else the machine runs), each phase
+reports the CPU time the server spent per request: the gunicorn processes (`app_cpu_ms`)
+and the PostgreSQL backends serving them (`db_cpu_ms`), read from /proc.
 
     .venv/bin/python bench/ingest.py [--seconds 60] [--batch 5] [--connections 16]
 
@@ -82,6 +86,8 @@ def server_env(url: str) -> dict[str, str]:
         "SALESMONK_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
         "ALLOWED_HOSTS": "127.0.0.1",
         "DATABASE_URL": url,
+        # persistent connections that outlive the run, so their CPU time can be read
+        "CONN_MAX_AGE": "600",
         "DJANGO_SETTINGS_MODULE": "bench._ingest_settings",
         "LOG_LEVEL": "WARNING",
         "PYTHONPATH": str(ROOT),
@@ -188,6 +194,45 @@ def run_wrk(
     }
 
 
+def _cpu_seconds(pids: list[int]) -> float:
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def server_cpu(server: subprocess.Popen[bytes], url: str) -> tuple[float, float]:
+    """CPU seconds so far of the gunicorn processes and of the database's backends."""
+    import psycopg
+
+    children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+    with psycopg.connect(url, autocommit=True) as conn:
+        backends = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid()"
+        ).fetchall()
+    return (
+        _cpu_seconds([server.pid, *map(int, children)]),
+        _cpu_seconds([pid for (pid,) in backends]),
+    )
+
+
+def measured(
+    server: subprocess.Popen[bytes], url: str, port: int, path: str, **common: Any
+) -> dict[str, Any]:
+    app0, db0 = server_cpu(server, url)
+    figures = run_wrk(port, path, **common)
+    app1, db1 = server_cpu(server, url)
+    requests = max(1, figures["requests"])
+    figures["app_cpu_ms"] = round((app1 - app0) * 1000 / requests, 3)
+    figures["db_cpu_ms"] = round((db1 - db0) * 1000 / requests, 3)
+    return figures
+
+
 def count_events(url: str) -> int:
     import psycopg
 
@@ -201,13 +246,14 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--batch", type=int, default=5, help="events per request")
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
+    parser.add_argument("--threads", type=int, default=8, help="threads per gunicorn worker")
     parser.add_argument("--visitors", type=int, default=10_000)
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install wrk")
 
-    log(f"fresh database {args.database_url.rsplit('/', 1)[1]}")
+    load_before = os.getloadavg()[0]
+    log(f"load average {load_before:.2f}; fresh database {args.database_url.rsplit('/', 1)[1]}")
     fresh_database(args.database_url)
     env = server_env(args.database_url)
     manage(env, "migrate", "--noinput")
@@ -226,10 +272,10 @@ def main() -> None:
             f"wrk: POST /t/e, {args.connections} connections, {args.seconds}s, "
             f"{args.batch} events/request, {args.visitors} visitors"
         )
-        ingest = run_wrk(port, f"/t/e?k={key}", **common)
+        ingest = measured(server, args.database_url, port, f"/t/e?k={key}", **common)
         log(f"  {ingest}")
         log("wrk: POST /bench/noop (no database work), same load")
-        ceiling = run_wrk(port, "/bench/noop", **common)
+        ceiling = measured(server, args.database_url, port, "/bench/noop", **common)
         log(f"  {ceiling}")
     finally:
         server.terminate()
@@ -246,16 +292,20 @@ def main() -> None:
                 "p50_ms": ingest["p50_ms"],
                 "p99_ms": ingest["p99_ms"],
                 "errors": ingest["errors"],
+                "app_cpu_ms_per_request": ingest["app_cpu_ms"],
+                "db_cpu_ms_per_request": ingest["db_cpu_ms"],
                 "ceiling_events_per_s": ceiling["events_per_s"],
                 "ceiling_p50_ms": ceiling["p50_ms"],
                 "ceiling_p99_ms": ceiling["p99_ms"],
                 "ceiling_errors": ceiling["errors"],
+                "ceiling_app_cpu_ms_per_request": ceiling["app_cpu_ms"],
                 "share_of_ceiling": round(ingest["events_per_s"] / ceiling["events_per_s"], 3),
                 "events_acknowledged": acknowledged,
                 "events_in_database": in_db,
                 "events_lost": max(0, acknowledged - in_db),
                 "visitors": args.visitors,
                 "seconds": args.seconds,
+                "load_average_before": load_before,
                 "connections": args.connections,
                 "server": f"gunicorn gthread, 2 workers x {args.threads} threads",
             }

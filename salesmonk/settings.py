@@ -171,6 +171,11 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Ingest group commit (PostgreSQL only): each web process writes the page views queued
+# while its previous write committed in one transaction, and answers each request after
+# that COMMIT. Off: every request commits on its own.
+INGEST_GROUP_COMMIT: bool = env.bool("INGEST_GROUP_COMMIT", default=True)
+
 # --- Authentication (django-allauth: the email address is the login) ----------------------
 
 AUTH_USER_MODEL = "tenants.User"
@@ -264,6 +269,9 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+# Proxies in front of the app that append the client's address to X-Forwarded-For (a load
+# balancer, a CDN...). 0: the header is ignored and the peer address is the client's.
+TRUSTED_PROXY_COUNT: int = env.int("TRUSTED_PROXY_COUNT", default=0)
 if env.bool("USE_X_FORWARDED_PROTO", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 

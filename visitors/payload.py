@@ -80,12 +80,11 @@ def _to_datetime(ms: int) -> dt.datetime:
     return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC)
 
 
-def utm_from_url(url: str) -> dict[str, str]:
-    """The UTM parameters present and non-empty in the page URL."""
-    try:
-        query = parse_qs(urlsplit(url).query)
-    except ValueError:
+def utm_from_query(raw: str) -> dict[str, str]:
+    """The UTM parameters present and non-empty in a page URL's query string."""
+    if "utm_" not in raw:  # most page views: nothing to parse
         return {}
+    query = parse_qs(raw)
     found = {}
     for name in UTM_FIELDS:
         values = [v.strip() for v in query.get(name, []) if v.strip()]
@@ -107,7 +106,7 @@ def _page(obj: dict[str, Any]) -> dict[str, Any]:
         "path": (parts.path or "/")[:2048],
         "title": _text(obj, "title", 512),
         "referrer": _text(obj, "referrer", 2048),
-        "utm": utm_from_url(url),
+        "utm": utm_from_query(parts.query),
     }
 
 

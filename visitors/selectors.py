@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.db import connection
@@ -18,16 +20,42 @@ from salesmonk.tenants.models import Tenant
 from visitors.models import Site, Visitor
 
 
-def site_for_key(key: str) -> Site | None:
+def site_for_key(key: str, *, recent: bool = False) -> Site | None:
     """The active site with this public key, with its tenant and write policy in the same
-    query (both are needed on every ingest request). Read fresh on every request (a site
-    deactivated or a policy switched applies at once, in every process), with one
-    hand-written query: the ORM's query building cost more CPU than the query itself."""
+    query (both are needed on every ingest request), with one hand-written query: the
+    ORM's query building cost more CPU than the query itself.
+
+    Read fresh (a site deactivated or a policy switched applies at once, in every process)
+    unless `recent`: then a site read in this process in the last `RECENT_SITE_SECONDS`
+    will do. Only for a caller that checks the site again where it writes (the ingest
+    group writer reads its group's sites fresh with `sites_for_keys`); an unknown key is
+    never remembered."""
     if not key or len(key) > 40:
         return None
+    now = time.monotonic()
+    if recent and (hit := _RECENT_SITES.get(key)) is not None and hit[0] > now:
+        return hit[1]
+    site = sites_for_keys([key]).get(key)
+    if site is not None and recent:
+        if len(_RECENT_SITES) >= _RECENT_SITES_MAX:
+            _RECENT_SITES.clear()
+        _RECENT_SITES[key] = (now + RECENT_SITE_SECONDS, site)
+    return site
+
+
+RECENT_SITE_SECONDS = 30.0
+_RECENT_SITES_MAX = 10_000
+_RECENT_SITES: dict[str, tuple[float, Site]] = {}
+
+
+def sites_for_keys(keys: Collection[str]) -> dict[str, Site]:
+    """The active sites with these keys, read fresh in one query, by key."""
+    keys = [k for k in keys if k and len(k) <= 40]
+    if not keys:
+        return {}
     if connection.vendor not in _SITE_QUERIES:
         _SITE_QUERIES[connection.vendor] = _SiteQuery()
-    return _SITE_QUERIES[connection.vendor].fetch(key)
+    return _SITE_QUERIES[connection.vendor].fetch(keys)
 
 
 class _SiteQuery:
@@ -53,16 +81,17 @@ class _SiteQuery:
             f"SELECT {', '.join(columns)} FROM {site_t} "
             f"JOIN {tenant_t} ON {tenant_t}.id = {site_t}.tenant_id "
             f"LEFT JOIN {policy_t} ON {policy_t}.{policy_rel.field.column} = {tenant_t}.id "
-            f"WHERE {site_t}.key = %s AND {site_t}.is_active LIMIT 1"
+            f"WHERE {site_t}.is_active AND {site_t}.key IN "
         )
         self.policy_rel = policy_rel
 
-    def fetch(self, key: str) -> Site | None:
+    def fetch(self, keys: Sequence[str]) -> dict[str, Site]:
         with connection.cursor() as cursor:
-            cursor.execute(self.sql, [key])
-            row = cursor.fetchone()
-        if row is None:
-            return None
+            cursor.execute(self.sql + "(" + ", ".join(["%s"] * len(keys)) + ")", list(keys))
+            sites = [self._site(row) for row in cursor.fetchall()]
+        return {site.key: site for site in sites}
+
+    def _site(self, row: Sequence[Any]) -> Site:
         objs: list[Model | None] = []
         at = 0
         for model, fields, converters in self.models:

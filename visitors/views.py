@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 from functools import lru_cache
 from pathlib import Path
 
+from django.conf import settings
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
@@ -16,6 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 from visitors.payload import MAX_BODY_BYTES, PayloadError, parse_events
 from visitors.selectors import origin_allowed, site_for_key
 from visitors.services import events_record
+from visitors.services.ingest import SiteRefused, group_commit_active
 
 log = logging.getLogger(__name__)
 
@@ -33,12 +36,38 @@ def _error(status: int, message: str, origin: str | None = None) -> JsonResponse
     return response
 
 
+def client_ip(request: HttpRequest) -> str | None:
+    """The visitor's address. Behind `TRUSTED_PROXY_COUNT` proxies, each of which appends
+    the address it received the request from to `X-Forwarded-For`, that is the entry the
+    outermost trusted proxy wrote (the rightmost one no proxy of ours could have written);
+    entries further left are whatever the client sent and are ignored. Without trusted
+    proxies the header is ignored (anyone can send it) and the peer address is used."""
+    proxies = settings.TRUSTED_PROXY_COUNT
+    remote = request.META.get("REMOTE_ADDR") or None
+    if proxies <= 0:
+        return remote
+    hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    hops = [h for h in hops if h]
+    if not hops:
+        return remote
+    candidate = hops[-proxies] if len(hops) >= proxies else hops[0]
+    try:
+        return str(ipaddress.ip_address(candidate))
+    except ValueError:
+        return remote
+
+
 @csrf_exempt
 def ingest(request: HttpRequest) -> HttpResponse:
     """`POST /t/e?k=<site key>`: one event or a batch. 202 only after the events are
     committed; any problem with the request is a 4xx naming it, and nothing is written."""
-    site = site_for_key(request.GET.get("k", ""))
+    # A POST's site may come from this process's recent reads: the group writer reads it
+    # again where it writes, and answers 404/403 itself if it no longer accepts the request.
+    recent = request.method == "POST" and group_commit_active()
+    site = site_for_key(request.GET.get("k", ""), recent=recent)
     origin = request.headers.get("Origin")
+    if site is not None and recent and not origin_allowed(site, origin):
+        site = site_for_key(site.key)  # a domain may have been added since
     if site is None:
         return _error(404, "Unknown site key.")
     if not origin_allowed(site, origin):
@@ -72,9 +101,12 @@ def ingest(request: HttpRequest) -> HttpResponse:
             tenant=site.tenant,
             site=site,
             events=events,
-            ip=request.META.get("REMOTE_ADDR") or None,
+            ip=client_ip(request),
             user_agent=request.headers.get("User-Agent", ""),
+            origin=origin,
         )
+    except SiteRefused as exc:
+        return _error(exc.status, exc.message)
     except DatabaseError:
         log.exception("ingest failed for site %s", site.pk)
         return _error(503, "Events not recorded; please retry.", origin)

@@ -4,15 +4,17 @@ Building these with the ORM (model instances, `bulk_update` CASE expressions, ex
 resolution) cost several times the database's own time per request, so the few statements
 of a page-view batch are fixed parameterized SQL run through `connection.cursor()`. Values
 are always parameters, never formatted into the SQL. PostgreSQL gets one statement per table
-(multi-row `VALUES`, `UPDATE … FROM (VALUES …)`); SQLite, the development and test database,
-runs the same rows with `executemany` (its statements are in-process calls, not round trips).
+(multi-row `VALUES`, `UPDATE … FROM (VALUES …)`), and the statements of one step are sent
+together in one round trip (the backend's cursor binds parameters on the client and sends one
+simple query); SQLite, the development and test database, runs the same rows with
+`executemany` (its statements are in-process calls, not round trips).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.db import connection
@@ -45,6 +47,13 @@ def _postgres() -> bool:
     return connection.vendor == "postgresql"
 
 
+def _one_round_trip() -> bool:
+    """Several statements in one `execute`: PostgreSQL with client-side parameter binding
+    (Django's default; server-side binding sends each statement on its own)."""
+    options = connection.settings_dict.get("OPTIONS", {})
+    return _postgres() and options.get("server_side_binding") is not True
+
+
 def db_uuid(value: uuid.UUID | None) -> Any:
     """A UUID as the backend stores it (native on PostgreSQL, 32 hex digits on SQLite)."""
     if value is None or connection.features.has_native_uuid_field:
@@ -54,6 +63,19 @@ def db_uuid(value: uuid.UUID | None) -> Any:
 
 def db_time(value: dt.datetime) -> Any:
     return value if _postgres() else connection.ops.adapt_datetimefield_value(value)
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def preparers() -> tuple[Callable[[uuid.UUID | None], Any], Callable[[dt.datetime], Any]]:
+    """`db_uuid` and `db_time` for the current backend, looked up once per batch: on
+    PostgreSQL values pass as they are, and the per-value backend checks cost more than
+    the rest of building a row."""
+    if _postgres():
+        return _same, _same
+    return db_uuid, db_time
 
 
 def db_ip(value: str | None) -> Any:
@@ -71,145 +93,197 @@ def _read_uuid(value: Any) -> uuid.UUID | None:
     return uuid.UUID(value)
 
 
-def devices_lock(
-    site_id: uuid.UUID, anonymous_ids: Sequence[str]
-) -> list[tuple[str, uuid.UUID, uuid.UUID, uuid.UUID | None, dt.datetime]]:
-    """(anonymous id, device, visitor, current session, last seen) of the site's devices
-    among `anonymous_ids`, locked in id order so concurrent batches queue, not deadlock."""
-    marks = ", ".join(["%s"] * len(anonymous_ids))
+DeviceRow = tuple[uuid.UUID, str, uuid.UUID, uuid.UUID, "uuid.UUID | None", dt.datetime]
+
+
+def devices_lock(keys: Sequence[tuple[uuid.UUID, str]]) -> list[DeviceRow]:
+    """(site, anonymous id, device, visitor, current session, last seen) of the devices
+    among `keys` ((site, anonymous id) pairs), locked in id order so concurrent writers
+    queue, not deadlock."""
+    sql, params = _lock_statement(keys)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return _read_devices(cursor.fetchall())
+
+
+def _lock_statement(keys: Sequence[tuple[uuid.UUID, str]]) -> Statement:
+    by_site: dict[uuid.UUID, list[str]] = {}
+    for site_id, anonymous_id in keys:
+        by_site.setdefault(site_id, []).append(anonymous_id)
+    where = " OR ".join(
+        f"(site_id = %s AND anonymous_id IN ({', '.join(['%s'] * len(anons))}))"
+        for anons in by_site.values()
+    )
     sql = (
-        "SELECT anonymous_id, id, visitor_id, session_id, last_seen_at FROM visitors_device "
-        f"WHERE site_id = %s AND anonymous_id IN ({marks}) ORDER BY id"
+        "SELECT site_id, anonymous_id, id, visitor_id, session_id, last_seen_at "
+        f"FROM visitors_device WHERE {where} ORDER BY id"
     )
     if connection.features.has_select_for_update:
         sql += " FOR UPDATE"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [db_uuid(site_id), *anonymous_ids])
-        rows = cursor.fetchall()
+    params = [value for site_id, anons in by_site.items() for value in (db_uuid(site_id), *anons)]
+    return sql, params
+
+
+def _read_devices(rows: list[Any]) -> list[DeviceRow]:
     if _postgres():
         return rows
     convert = connection.ops.convert_datetimefield_value
     return [
-        (anon, _read_uuid(pk), _read_uuid(vid), _read_uuid(sid), convert(seen, None, connection))
-        for anon, pk, vid, sid, seen in rows
-    ]
+        (_read_uuid(site), anon, _read_uuid(pk), _read_uuid(vid), _read_uuid(sid),
+         convert(seen, None, connection))
+        for site, anon, pk, vid, sid, seen in rows
+    ]  # fmt: skip
 
 
-def _insert(table: str, columns: str, rows: list[Row], *, ignore_conflicts: bool = False) -> None:
-    if not rows:
+Statement = tuple[str, list[Any]]
+
+
+def _run(statements: Sequence[Statement | None]) -> None:
+    """PostgreSQL: all statements in ONE round trip (see `_one_round_trip`); SQLite: one
+    `executemany` each, rows as given."""
+    todo = [st for st in statements if st is not None]
+    if not todo:
         return
-    width = len(rows[0])
     with connection.cursor() as cursor:
-        if _postgres():
-            values = ", ".join(["(" + ", ".join(["%s"] * width) + ")"] * len(rows))
-            suffix = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
-            sql = f"INSERT INTO {table} ({columns}) VALUES {values}{suffix}"
-            cursor.execute(sql, [value for row in rows for value in row])
+        if _one_round_trip():
+            cursor.execute(";\n".join(sql for sql, _ in todo), [v for _, ps in todo for v in ps])
+        elif _postgres():
+            for sql, params in todo:
+                cursor.execute(sql, params)
         else:
-            verb = "INSERT OR IGNORE" if ignore_conflicts else "INSERT"
-            marks = ", ".join(["%s"] * width)
-            cursor.executemany(f"{verb} INTO {table} ({columns}) VALUES ({marks})", rows)
+            for sql, rows in todo:
+                cursor.executemany(sql, rows)
 
 
-def visitors_insert(rows: list[Row]) -> None:
-    """New anonymous visitors: (id, tenant, company, company source, first seen, now)."""
-    full = [
+def _insert(
+    table: str, columns: str, rows: list[Row], *, ignore_conflicts: bool = False
+) -> Statement | None:
+    if not rows:
+        return None
+    width = len(rows[0])
+    if _postgres():
+        values = ", ".join(["(" + ", ".join(["%s"] * width) + ")"] * len(rows))
+        suffix = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
+        sql = f"INSERT INTO {table} ({columns}) VALUES {values}{suffix}"
+        return sql, [value for row in rows for value in row]
+    verb = "INSERT OR IGNORE" if ignore_conflicts else "INSERT"
+    marks = ", ".join(["%s"] * width)
+    return f"{verb} INTO {table} ({columns}) VALUES ({marks})", list(rows)
+
+
+def new_devices_insert(
+    visitors: list[Row], devices: list[Row], keys: Sequence[tuple[uuid.UUID, str]]
+) -> list[DeviceRow]:
+    """New anonymous visitors, (id, tenant, company, company source, first seen, now), and
+    their devices, insert-or-ignore (a concurrent first request may have created one):
+    (id, tenant, site, anonymous id, visitor, ip, user agent, first seen); then the devices
+    of `keys` locked like `devices_lock`, ours or the concurrent request's. One round trip
+    on PostgreSQL."""
+    visitor_rows = [
         (db_uuid(pk), db_uuid(tenant), "", "", "", "", db_uuid(company), source, db_time(first),
          db_time(first), 0, 0, "", "", "", "", None, None, db_time(now))
-        for pk, tenant, company, source, first, now in rows
+        for pk, tenant, company, source, first, now in visitors
     ]  # fmt: skip
-    _insert("visitors_visitor", _VISITOR_COLUMNS, full)
-
-
-def devices_insert(rows: list[Row]) -> None:
-    """New devices, insert-or-ignore (a concurrent first request may have created one):
-    (id, tenant, site, anonymous id, visitor, ip, user agent, first seen)."""
-    full = [
+    device_rows = [
         (db_uuid(pk), db_uuid(tenant), db_uuid(site), anon, db_uuid(visitor), None, ip, ua,
          db_time(first), db_time(first))
-        for pk, tenant, site, anon, visitor, ip, ua, first in rows
+        for pk, tenant, site, anon, visitor, ip, ua, first in devices
     ]  # fmt: skip
-    _insert("visitors_device", _DEVICE_COLUMNS, full, ignore_conflicts=True)
-
-
-def sessions_insert(rows: list[Row]) -> None:
-    """(id, tenant, visitor, device, started, last event, event count, landing url, referrer)."""
-    full = [
-        (db_uuid(pk), db_uuid(tenant), db_uuid(visitor), db_uuid(device), db_time(start),
-         db_time(last), count, url, referrer)
-        for pk, tenant, visitor, device, start, last, count, url, referrer in rows
-    ]  # fmt: skip
-    _insert("visitors_session", _SESSION_COLUMNS, full)
-
-
-def events_insert(rows: Iterable[Row]) -> None:
-    """Rows in `_EVENT_COLUMNS` order, values already prepared for the backend."""
-    _insert("visitors_event", _EVENT_COLUMNS, list(rows))
+    inserts = [
+        _insert("visitors_visitor", _VISITOR_COLUMNS, visitor_rows),
+        _insert("visitors_device", _DEVICE_COLUMNS, device_rows, ignore_conflicts=True),
+    ]
+    if not _one_round_trip():
+        _run(inserts)
+        return devices_lock(keys)
+    todo = [st for st in inserts if st is not None] + [_lock_statement(keys)]
+    with connection.cursor() as cursor:
+        cursor.execute(";\n".join(sql for sql, _ in todo), [v for _, ps in todo for v in ps])
+        while cursor.description is None and cursor.nextset():
+            pass  # the inserts' results come first
+        return cursor.fetchall()
 
 
 def _update(table: str, names: Sequence[str], casts: Sequence[str], pg_set: str,
-            lite_set: str, rows: list[Row]) -> None:  # fmt: skip
+            lite_set: str, rows: list[Row]) -> Statement | None:  # fmt: skip
     """Rows are (id, *values). PostgreSQL: one `UPDATE … FROM (VALUES …)` whose SET reads
     `v.<name>`; SQLite: one cheap UPDATE per row with the values as parameters."""
     if not rows:
-        return
-    with connection.cursor() as cursor:
-        if _postgres():
-            one = "(" + ", ".join(f"%s::{cast}" for cast in ("uuid", *casts)) + ")"
-            values = ", ".join([one] * len(rows))
-            cursor.execute(
-                f"UPDATE {table} AS t SET {pg_set} FROM (VALUES {values}) "
-                f"AS v(id, {', '.join(names)}) WHERE t.id = v.id",
-                [value for row in rows for value in row],
-            )
-        else:
-            cursor.executemany(
-                f"UPDATE {table} SET {lite_set} WHERE id = %s",
-                [(*row[1:], row[0]) for row in rows],
-            )
+        return None
+    if _postgres():
+        one = "(" + ", ".join(f"%s::{cast}" for cast in ("uuid", *casts)) + ")"
+        values = ", ".join([one] * len(rows))
+        return (
+            f"UPDATE {table} AS t SET {pg_set} FROM (VALUES {values}) "
+            f"AS v(id, {', '.join(names)}) WHERE t.id = v.id",
+            [value for row in rows for value in row],
+        )
+    return f"UPDATE {table} SET {lite_set} WHERE id = %s", [(*row[1:], row[0]) for row in rows]
 
 
-def sessions_add(rows: list[tuple[uuid.UUID, int, dt.datetime]]) -> None:
-    """(session, events added, latest event): counts added, last event only forward."""
-    _update(
-        "visitors_session",
-        ("n", "last"),
-        ("integer", "timestamptz"),
-        "event_count = t.event_count + v.n, last_event_at = GREATEST(t.last_event_at, v.last)",
-        "event_count = event_count + %s, last_event_at = MAX(last_event_at, %s)",
-        [(db_uuid(pk), n, db_time(last)) for pk, n, last in rows],
-    )
+_PG_UTM = "".join(f", {n} = COALESCE(v.{n}, t.{n})" for n in UTM_FIELDS)
+_LITE_UTM = "".join(f", {n} = COALESCE(%s, {n})" for n in UTM_FIELDS)
 
 
-def visitors_add(
-    rows: list[tuple[uuid.UUID, int, int, dt.datetime, dict[str, str]]],
+def page_views_write(
+    *,
+    new_sessions: list[Row],
+    session_adds: list[tuple[uuid.UUID, int, dt.datetime]],
+    events: list[Row],
+    visitor_adds: list[tuple[uuid.UUID, int, int, dt.datetime, dict[str, str]]],
+    device_touches: list[tuple[uuid.UUID, uuid.UUID | None, dt.datetime]],
 ) -> None:
-    """(visitor, sessions added, events added, last seen, UTM values carried): counters
-    added, `last_seen_at` only forward, a UTM field only replaced by a carried value."""
-    pg_utm = "".join(f", {n} = COALESCE(v.{n}, t.{n})" for n in UTM_FIELDS)
-    lite_utm = "".join(f", {n} = COALESCE(%s, {n})" for n in UTM_FIELDS)
-    _update(
-        "visitors_visitor",
-        ("s", "e", "seen", *UTM_FIELDS),
-        ("integer", "integer", "timestamptz", *["varchar"] * len(UTM_FIELDS)),
-        "total_sessions = t.total_sessions + v.s, total_events = t.total_events + v.e, "
-        "last_seen_at = GREATEST(t.last_seen_at, v.seen)" + pg_utm,
-        "total_sessions = total_sessions + %s, total_events = total_events + %s, "
-        "last_seen_at = MAX(last_seen_at, %s)" + lite_utm,
+    """Every write of a group of page views, in one round trip on PostgreSQL:
+
+    - `new_sessions`: (id, tenant, visitor, device, started, last event, event count,
+      landing url, referrer);
+    - `session_adds`: (session, events added, latest event): counts added, last event only
+      forward;
+    - `events`: rows in `_EVENT_COLUMNS` order, values already prepared for the backend;
+    - `visitor_adds`: (visitor, sessions added, events added, last seen, UTM values
+      carried): counters added, `last_seen_at` only forward, a UTM field only replaced by a
+      carried value;
+    - `device_touches`: (device, current session, last seen): `last_seen_at` only forward.
+    """
+    uid, ts = preparers()
+    session_rows = [
+        (uid(pk), uid(tenant), uid(visitor), uid(device), ts(start),
+         ts(last), count, url, referrer)
+        for pk, tenant, visitor, device, start, last, count, url, referrer in new_sessions
+    ]  # fmt: skip
+    _run(
         [
-            (db_uuid(pk), s, e, db_time(seen), *(utm.get(n) for n in UTM_FIELDS))
-            for pk, s, e, seen, utm in rows
-        ],
-    )
-
-
-def devices_touch(rows: list[tuple[uuid.UUID, uuid.UUID | None, dt.datetime]]) -> None:
-    """(device, current session, last seen): `last_seen_at` only forward."""
-    _update(
-        "visitors_device",
-        ("sid", "seen"),
-        ("uuid", "timestamptz"),
-        "session_id = v.sid, last_seen_at = GREATEST(t.last_seen_at, v.seen)",
-        "session_id = %s, last_seen_at = MAX(last_seen_at, %s)",
-        [(db_uuid(pk), db_uuid(sid), db_time(seen)) for pk, sid, seen in rows],
+            _insert("visitors_session", _SESSION_COLUMNS, session_rows),
+            _update(
+                "visitors_session",
+                ("n", "last"),
+                ("integer", "timestamptz"),
+                "event_count = t.event_count + v.n, "
+                "last_event_at = GREATEST(t.last_event_at, v.last)",
+                "event_count = event_count + %s, last_event_at = MAX(last_event_at, %s)",
+                [(uid(pk), n, ts(last)) for pk, n, last in session_adds],
+            ),
+            _insert("visitors_event", _EVENT_COLUMNS, events),
+            _update(
+                "visitors_visitor",
+                ("s", "e", "seen", *UTM_FIELDS),
+                ("integer", "integer", "timestamptz", *["varchar"] * len(UTM_FIELDS)),
+                "total_sessions = t.total_sessions + v.s, total_events = t.total_events + v.e, "
+                "last_seen_at = GREATEST(t.last_seen_at, v.seen)" + _PG_UTM,
+                "total_sessions = total_sessions + %s, total_events = total_events + %s, "
+                "last_seen_at = MAX(last_seen_at, %s)" + _LITE_UTM,
+                [
+                    (uid(pk), s, e, ts(seen), *(utm.get(n) for n in UTM_FIELDS))
+                    for pk, s, e, seen, utm in visitor_adds
+                ],
+            ),
+            _update(
+                "visitors_device",
+                ("sid", "seen"),
+                ("uuid", "timestamptz"),
+                "session_id = v.sid, last_seen_at = GREATEST(t.last_seen_at, v.seen)",
+                "session_id = %s, last_seen_at = MAX(last_seen_at, %s)",
+                [(uid(pk), uid(sid), ts(seen)) for pk, sid, seen in device_touches],
+            ),
+        ]
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -13,10 +13,19 @@ from django.test import Client
 
 from salesmonk.tenants.models import Membership, Tenant
 from visitors.models import Site
+from visitors.services import ingest
 
 ORIGIN = "https://www.acme.example"
 
 Send = Callable[..., Any]
+
+
+@pytest.fixture(autouse=True)
+def _group_writer_stopped() -> Iterator[None]:
+    """The ingest group writer holds its own database connection: end it after each test,
+    so the test database can be flushed and dropped."""
+    yield
+    ingest._WRITER.stop()
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 
 from salesmonk.tenants.models import Membership
-from visitors.models import Chat, Event, Meeting, Site, Visitor
+from visitors.models import Chat, Device, Event, Meeting, Site, Visitor
 from visitors.tests.conftest import ORIGIN, Send, now_ms, page
 
 pytestmark = pytest.mark.django_db
@@ -238,3 +238,42 @@ def test_snippet_is_served(client: Client) -> None:
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/javascript")
     assert b"sendBeacon" in response.content
+
+
+def post_from(site: Site, *, remote: str, forwarded: str | None = None) -> Any:
+    headers = {"HTTP_X_FORWARDED_FOR": forwarded} if forwarded is not None else {}
+    raw = json.dumps({"anonymous_id": "device-one", **page()}).encode()
+    return Client().post(
+        f"/t/e?k={site.key}",
+        data=raw,
+        content_type="text/plain",
+        HTTP_ORIGIN=ORIGIN,
+        REMOTE_ADDR=remote,
+        **headers,
+    )
+
+
+def test_a_forwarded_for_header_is_ignored_without_trusted_proxies(site: Site) -> None:
+    assert post_from(site, remote="198.51.100.7", forwarded="203.0.113.9").status_code == 202
+    assert Device.objects.get().ip == "198.51.100.7"
+
+
+@pytest.mark.parametrize(
+    ("proxies", "forwarded", "expected"),
+    [
+        # one proxy: it appended what it saw; "6.6.6.6" is whatever the client claimed
+        (1, "6.6.6.6, 203.0.113.9", "203.0.113.9"),
+        # two proxies: the outer one appended the client, the inner one the outer proxy
+        (2, "6.6.6.6, 203.0.113.9, 10.0.0.2", "203.0.113.9"),
+        (2, "203.0.113.9", "203.0.113.9"),  # fewer hops than proxies: the leftmost
+        (1, "not-an-address", "10.0.0.1"),  # garbage: the peer address
+        (1, "", "10.0.0.1"),
+        (1, "2001:DB8::1", "2001:db8::1"),
+    ],
+)
+def test_behind_trusted_proxies_the_rightmost_untrusted_address_is_the_client(
+    site: Site, settings: Any, proxies: int, forwarded: str, expected: str
+) -> None:
+    settings.TRUSTED_PROXY_COUNT = proxies
+    assert post_from(site, remote="10.0.0.1", forwarded=forwarded).status_code == 202
+    assert Device.objects.get().ip == expected
