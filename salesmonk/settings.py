@@ -133,6 +133,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "salesmonk.tenants.context_processors.current_tenant",
+                "integrations.context_processors.salesforce",
             ],
         },
     },

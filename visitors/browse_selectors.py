@@ -1,0 +1,448 @@
+"""Reads for the Visitors and Companies pages: keyset-paginated lists and the two detail pages.
+
+Lists never use OFFSET or an exact COUNT over everything: a page is an index range after (or
+before) a cursor on `(last seen, id)`, and the total shown is counted only up to
+`COUNT_CAP`. The Salesforce side of a page (who each row is in the CRM) is read for that
+page's rows only, with `visitors.selectors.visitors_in_crm`, so the number of queries of a
+page does not grow with its rows.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import re
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from django.db.models import Case, Count, F, IntegerField, Max, Prefetch, Q, QuerySet, Value, When
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from crm.models import Account, Opportunity, OpportunityStatus
+from crm.models import User as CrmUser
+from crm.selectors import account_for_domain, accounts_for_domains
+from salesmonk.tenants.models import Tenant
+from salesmonk.tenants.selectors import get_for_tenant_or_404
+from visitors.models import Chat, ChatMessage, Company, Event, Meeting, Session, Visitor
+from visitors.selectors import VisitorInCrm, visitors_in_crm
+
+PAGE_SIZE = 25
+COUNT_CAP = 1000
+CHART_DAYS = (30, 90)
+MAX_MERGE_HOPS = 10
+
+T = TypeVar("T")
+
+
+class InvalidCursor(ValueError):
+    """A page link whose cursor we did not write (edited by hand, or truncated)."""
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """A position in a list ordered by `(at, id)` descending, opaque in URLs."""
+
+    at: dt.datetime
+    id: uuid.UUID
+
+    def encode(self) -> str:
+        raw = f"{self.at.isoformat()}|{self.id}".encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, value: str) -> Cursor:
+        try:
+            raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
+            at_text, id_text = raw.split("|")
+            at = dt.datetime.fromisoformat(at_text)
+            if at.tzinfo is None:
+                raise ValueError("naive")
+            return cls(at=at, id=uuid.UUID(id_text))
+        except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+            raise InvalidCursor("This page link is not valid.") from exc
+
+
+@dataclass
+class KeysetPage(Generic[T]):
+    rows: list[T]
+    older: str | None  # cursor of the next page (`?after=`)
+    newer: str | None  # cursor of the previous page (`?before=`)
+    total: int  # counted up to COUNT_CAP + 1
+    capped: bool
+
+
+def keyset_page(
+    queryset: QuerySet[Any],
+    *,
+    at_field: str,
+    after: str = "",
+    before: str = "",
+    size: int = PAGE_SIZE,
+) -> KeysetPage[Any]:
+    """One page of `queryset` ordered by `(at_field, id)` descending. `after`/`before` are
+    cursors from a previous page (older / newer rows). The range condition is written as
+    `at <= x AND (at < x OR id < y)` so its first half is an index condition."""
+    total = queryset.order_by()[: COUNT_CAP + 1].count()
+    newest_first = (F(at_field).desc(), F("id").desc())
+    if before:
+        cursor = Cursor.decode(before)
+        rows = list(
+            queryset.filter(**{f"{at_field}__gte": cursor.at})
+            .filter(Q(**{f"{at_field}__gt": cursor.at}) | Q(id__gt=cursor.id))
+            .order_by(F(at_field).asc(), F("id").asc())[: size + 1]
+        )
+        has_newer = len(rows) > size
+        rows = rows[:size][::-1]
+        has_older = True
+    else:
+        query = queryset
+        if after:
+            cursor = Cursor.decode(after)
+            query = query.filter(**{f"{at_field}__lte": cursor.at}).filter(
+                Q(**{f"{at_field}__lt": cursor.at}) | Q(id__lt=cursor.id)
+            )
+        rows = list(query.order_by(*newest_first)[: size + 1])
+        has_older = len(rows) > size
+        rows = rows[:size]
+        has_newer = bool(after)
+
+    def at(row: Any) -> Cursor:
+        return Cursor(at=getattr(row, at_field), id=row.pk)
+
+    return KeysetPage(
+        rows=rows,
+        older=at(rows[-1]).encode() if rows and has_older else None,
+        newer=at(rows[0]).encode() if rows and has_newer else None,
+        total=min(total, COUNT_CAP),
+        capped=total > COUNT_CAP,
+    )
+
+
+# --- Visitors ------------------------------------------------------------------------------
+
+
+def live_visitors(*, tenant: Tenant) -> QuerySet[Visitor]:
+    """The tenant's visitors that were not merged into another one."""
+    return Visitor.objects.for_tenant(tenant).filter(merged_into__isnull=True)
+
+
+def visitors_search(queryset: QuerySet[Visitor], *, query: str) -> QuerySet[Visitor]:
+    """Visitors whose name, email or company domain/name contains `query` (a full name
+    matches first and last name together)."""
+    query = query.strip()
+    if not query:
+        return queryset
+    match = (
+        Q(email__icontains=query)
+        | Q(first_name__icontains=query)
+        | Q(last_name__icontains=query)
+        | Q(company__domain__icontains=query)
+        | Q(company__name__icontains=query)
+    )
+    first, _, last = query.partition(" ")
+    if last:
+        match |= Q(first_name__iexact=first, last_name__icontains=last.strip())
+    return queryset.filter(match)
+
+
+@dataclass(frozen=True)
+class VisitorRow:
+    visitor: Visitor
+    crm: VisitorInCrm
+
+
+def visitor_rows_page(
+    queryset: QuerySet[Visitor], *, tenant: Tenant, after: str = "", before: str = ""
+) -> KeysetPage[VisitorRow]:
+    """A page of visitors, most recently seen first, each with who they are in Salesforce."""
+    page = keyset_page(
+        queryset.select_related("company"), at_field="last_seen_at", after=after, before=before
+    )
+    in_crm = visitors_in_crm(tenant=tenant, visitors=page.rows)
+    page.rows = [VisitorRow(visitor=v, crm=in_crm[v.pk]) for v in page.rows]
+    return page
+
+
+# --- Companies -----------------------------------------------------------------------------
+
+
+def companies_with_visits(*, tenant: Tenant) -> QuerySet[Company]:
+    """The tenant's companies that have visitors, with `visitor_count` and `last_visit_at`."""
+    live = Q(visitors__merged_into__isnull=True)
+    return (
+        Company.objects.for_tenant(tenant)
+        .annotate(
+            visitor_count=Count("visitors", filter=live),
+            last_visit_at=Max("visitors__last_seen_at", filter=live),
+        )
+        .filter(last_visit_at__isnull=False)
+    )
+
+
+def companies_search(queryset: QuerySet[Company], *, query: str) -> QuerySet[Company]:
+    query = query.strip()
+    if not query:
+        return queryset
+    return queryset.filter(Q(domain__icontains=query) | Q(name__icontains=query))
+
+
+@dataclass(frozen=True)
+class CompanyRow:
+    company: Company
+    account: Account | None
+    is_customer: bool
+
+
+def company_rows_page(
+    queryset: QuerySet[Company],
+    *,
+    tenant: Tenant,
+    customer_account_ids: set[uuid.UUID] | None = None,
+    after: str = "",
+    before: str = "",
+) -> KeysetPage[CompanyRow]:
+    """A page of companies, most recent visit first, each with its Salesforce account (and
+    its owner) read for the page's rows only."""
+    page = keyset_page(queryset, at_field="last_visit_at", after=after, before=before)
+    accounts = accounts_for_domains(tenant=tenant, domains=[c.domain for c in page.rows])
+    _attach_owners(tenant, list(accounts.values()))
+    customers = customer_account_ids or set()
+    rows = []
+    for company in page.rows:
+        account = accounts.get(company.domain)
+        rows.append(
+            CompanyRow(
+                company=company,
+                account=account,
+                is_customer=account is not None and account.pk in customers,
+            )
+        )
+    page.rows = rows
+    return page
+
+
+def _attach_owners(tenant: Tenant, accounts: Sequence[Account]) -> None:
+    """Load the owners of `accounts` in one query (none when there is nothing to load)."""
+    owner_ids = {a.owner_id for a in accounts if a.owner_id}
+    owners = {u.pk: u for u in CrmUser.objects.for_tenant(tenant).filter(pk__in=owner_ids)}
+    owner_field = Account._meta.get_field("owner")
+    for account in accounts:
+        owner_field.set_cached_value(account, owners.get(account.owner_id))
+
+
+# --- Visitor detail ------------------------------------------------------------------------
+
+
+@dataclass
+class SessionVisit:
+    session: Session
+    device: str
+    events: list[Event] = field(default_factory=list)
+
+
+@dataclass
+class VisitorDetail:
+    visitor: Visitor
+    crm: VisitorInCrm
+    sessions: list[SessionVisit]
+    timeline: list[SessionVisit]
+    chats: list[Chat]
+    meetings: list[Meeting]
+
+
+def visitor_resolve(*, tenant: Tenant, visitor_id: uuid.UUID) -> Visitor:
+    """The visitor with this id (404 for another tenant's), following merges to the
+    survivor: old links (e.g. written into Salesforce before a merge) keep working."""
+    visitor = get_for_tenant_or_404(
+        Visitor.objects.select_related("company"), tenant=tenant, pk=visitor_id
+    )
+    hops = 0
+    while visitor.merged_into_id is not None and hops < MAX_MERGE_HOPS:
+        visitor = get_for_tenant_or_404(
+            Visitor.objects.select_related("company"), tenant=tenant, pk=visitor.merged_into_id
+        )
+        hops += 1
+    return visitor
+
+
+def visitor_detail(*, tenant: Tenant, visitor: Visitor) -> VisitorDetail:
+    """Everything the visitor page shows, in a fixed number of queries: the CRM side, the
+    20 most recent sessions with their device, the 50 most recent events grouped by session,
+    chats with their messages, and meetings."""
+    sessions = list(
+        Session.objects.for_tenant(tenant)
+        .filter(visitor=visitor)
+        .select_related("device")
+        .only(
+            "id",
+            "started_at",
+            "last_event_at",
+            "event_count",
+            "landing_url",
+            "referrer",
+            "device__user_agent",
+        )
+        .order_by("-started_at")[:20]
+    )
+    events = list(
+        Event.objects.for_tenant(tenant)
+        .filter(visitor=visitor)
+        .select_related("session")
+        .only(
+            "id",
+            "type",
+            "occurred_at",
+            "url",
+            "path",
+            "title",
+            "session__id",
+            "session__started_at",
+        )
+        .order_by("-occurred_at", "-id")[:50]
+    )
+    timeline: list[SessionVisit] = []
+    for event in events:
+        if not timeline or timeline[-1].session.pk != event.session_id:
+            timeline.append(SessionVisit(session=event.session, device=""))
+        timeline[-1].events.append(event)
+    chats = list(
+        Chat.objects.for_tenant(tenant)
+        .filter(visitor=visitor)
+        .prefetch_related(
+            Prefetch("messages", queryset=ChatMessage.objects.order_by("sent_at", "id"))
+        )
+        .order_by("-started_at")
+    )
+    meetings = list(Meeting.objects.for_tenant(tenant).filter(visitor=visitor))
+    return VisitorDetail(
+        visitor=visitor,
+        crm=visitors_in_crm(tenant=tenant, visitors=[visitor])[visitor.pk],
+        sessions=[SessionVisit(session=s, device=device_label(s.device.user_agent)) for s in sessions],
+        timeline=timeline,
+        chats=chats,
+        meetings=meetings,
+    )
+
+
+_BROWSERS = (
+    ("Edge", re.compile(r"Edg(e|A|iOS)?/")),
+    ("Opera", re.compile(r"OPR/|Opera")),
+    ("Firefox", re.compile(r"Firefox/|FxiOS/")),
+    ("Chrome", re.compile(r"Chrome/|CriOS/")),
+    ("Safari", re.compile(r"Safari/")),
+)
+_SYSTEMS = (
+    ("iOS", re.compile(r"iPhone|iPad|iPod")),
+    ("Android", re.compile(r"Android")),
+    ("Windows", re.compile(r"Windows")),
+    ("macOS", re.compile(r"Mac OS X|Macintosh")),
+    ("ChromeOS", re.compile(r"CrOS")),
+    ("Linux", re.compile(r"Linux")),
+)
+
+
+def device_label(user_agent: str) -> str:
+    """"Chrome on macOS" from a user agent: enough to tell a visitor's devices apart."""
+    browser = next((name for name, pattern in _BROWSERS if pattern.search(user_agent)), "")
+    system = next((name for name, pattern in _SYSTEMS if pattern.search(user_agent)), "")
+    if browser and system:
+        return f"{browser} on {system}"
+    return browser or system or "Unknown device"
+
+
+# --- Company detail ------------------------------------------------------------------------
+
+
+@dataclass
+class CompanyDetail:
+    company: Company
+    account: Account | None
+    opportunities: list[Opportunity]
+    visitors: list[Visitor]
+    visitor_total: int
+    recent_sessions: list[Session]
+    chart: dict[str, Any]
+
+
+def company_get(*, tenant: Tenant, company_id: uuid.UUID) -> Company:
+    return get_for_tenant_or_404(Company.objects.all(), tenant=tenant, pk=company_id)
+
+
+def company_detail(*, tenant: Tenant, company: Company, days: int) -> CompanyDetail:
+    """The company page: its Salesforce account with all its opportunities (open first),
+    its 25 most recently seen visitors, their 20 most recent visits, and daily sessions
+    over the last `days` days (one aggregate query)."""
+    account = account_for_domain(tenant=tenant, domain=company.domain)
+    opportunities: list[Opportunity] = []
+    if account is not None:
+        _attach_owners(tenant, [account])
+        opportunities = list(
+            Opportunity.objects.for_tenant(tenant)
+            .filter(account=account, remote_was_deleted=False)
+            .select_related("stage", "owner")
+            .order_by(
+                Case(
+                    When(status=OpportunityStatus.OPEN, then=Value(0)),
+                    default=Value(1),
+                    output_field=IntegerField(),
+                ),
+                F("close_date").desc(nulls_last=True),
+                "name",
+                "remote_id",
+            )
+        )
+    visitors_qs = live_visitors(tenant=tenant).filter(company=company)
+    visitors = list(visitors_qs.order_by("-last_seen_at", "-id")[:PAGE_SIZE])
+    visitor_total = visitors_qs.order_by()[: COUNT_CAP + 1].count()
+    sessions = Session.objects.for_tenant(tenant).filter(visitor__company=company)
+    recent_sessions = list(
+        sessions.select_related("visitor")
+        .only(
+            "id",
+            "started_at",
+            "event_count",
+            "landing_url",
+            "referrer",
+            "visitor__id",
+            "visitor__email",
+            "visitor__first_name",
+            "visitor__last_name",
+        )
+        .order_by("-started_at", "-id")[:20]
+    )
+    return CompanyDetail(
+        company=company,
+        account=account,
+        opportunities=opportunities,
+        visitors=visitors,
+        visitor_total=visitor_total,
+        recent_sessions=recent_sessions,
+        chart=daily_sessions(sessions, days=days, label=f"Sessions from {company}"),
+    )
+
+
+def daily_sessions(sessions: QuerySet[Session], *, days: int, label: str) -> dict[str, Any]:
+    """Sessions started per UTC day over the last `days` days (today included), zeros filled
+    in; the shape the chart script reads from `json_script`."""
+    today = timezone.now().astimezone(dt.UTC).date()
+    first = today - dt.timedelta(days=days - 1)
+    start = dt.datetime.combine(first, dt.time.min, tzinfo=dt.UTC)
+    counts = {
+        row["day"]: row["n"]
+        for row in sessions.filter(started_at__gte=start)
+        .annotate(day=TruncDate("started_at", tzinfo=dt.UTC))
+        .values("day")
+        .annotate(n=Count("id"))
+        .order_by()
+    }
+    labels = [first + dt.timedelta(days=i) for i in range(days)]
+    return {
+        "label": label,
+        "days": days,
+        "labels": [d.isoformat() for d in labels],
+        "counts": [counts.get(d, 0) for d in labels],
+    }
