@@ -321,7 +321,9 @@ def visitor_detail(*, tenant: Tenant, visitor: Visitor) -> VisitorDetail:
     return VisitorDetail(
         visitor=visitor,
         crm=visitors_in_crm(tenant=tenant, visitors=[visitor])[visitor.pk],
-        sessions=[SessionVisit(session=s, device=device_label(s.device.user_agent)) for s in sessions],
+        sessions=[
+            SessionVisit(session=s, device=device_label(s.device.user_agent)) for s in sessions
+        ],
         timeline=timeline,
         chats=chats,
         meetings=meetings,
@@ -346,7 +348,7 @@ _SYSTEMS = (
 
 
 def device_label(user_agent: str) -> str:
-    """"Chrome on macOS" from a user agent: enough to tell a visitor's devices apart."""
+    """ "Chrome on macOS" from a user agent: enough to tell a visitor's devices apart."""
     browser = next((name for name, pattern in _BROWSERS if pattern.search(user_agent)), "")
     system = next((name for name, pattern in _SYSTEMS if pattern.search(user_agent)), "")
     if browser and system:

@@ -43,7 +43,7 @@ class CompanyFactory(factory.django.DjangoModelFactory):
         model = Company
 
     tenant = factory.SubFactory(TenantFactory)
-    domain = factory.Sequence(lambda n: f"initech{n}.example")
+    domain = factory.Sequence(lambda n: f"initech{n}.com")
     name = factory.Sequence(lambda n: f"Initech {n}")
 
 
