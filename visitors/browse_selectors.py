@@ -20,14 +20,32 @@ from typing import Any, Generic, TypeVar
 
 from django.db.models import Case, Count, F, IntegerField, Max, Prefetch, Q, QuerySet, Value, When
 from django.db.models.functions import TruncDate
+from django.http import Http404
 from django.utils import timezone
 
 from crm.models import Account, Opportunity, OpportunityStatus
 from crm.models import User as CrmUser
 from crm.selectors import account_for_domain, accounts_for_domains
-from salesmonk.tenants.models import Tenant
+from salesmonk.tenants.models import Membership, Tenant
 from salesmonk.tenants.selectors import get_for_tenant_or_404
-from visitors.models import Chat, ChatMessage, Company, Event, Meeting, Session, Visitor
+from visitors.models import (
+    Chat,
+    ChatMessage,
+    Company,
+    Event,
+    Meeting,
+    Segment,
+    Session,
+    Visitor,
+)
+from visitors.segments import (
+    SegmentFilters,
+    companies_filtered,
+    customer_accounts,
+    segment_companies,
+    segment_visitors,
+    visitors_filtered,
+)
 from visitors.selectors import VisitorInCrm, visitors_in_crm
 
 PAGE_SIZE = 25
@@ -125,28 +143,72 @@ def keyset_page(
 # --- Visitors ------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class ListFilters:
+    """What a list is narrowed to: filters (the filter bar, incl. the search box), the
+    "exclude current customers" toggle, and a saved segment."""
+
+    filters: SegmentFilters = field(default_factory=SegmentFilters)
+    exclude_customers: bool = False
+    segment: Segment | None = None
+
+    @property
+    def active(self) -> bool:
+        return not self.filters.is_empty() or self.exclude_customers or self.segment is not None
+
+
+def segment_get(*, tenant: Tenant, segment_id: str) -> Segment:
+    """The tenant's segment with this id; 404 for another tenant's, unknown or malformed."""
+    try:
+        pk = uuid.UUID(segment_id)
+    except ValueError:
+        raise Http404("No such segment.") from None
+    return get_for_tenant_or_404(Segment.objects.all(), tenant=tenant, pk=pk)
+
+
+def segment_choices(*, tenant: Tenant) -> list[Segment]:
+    """The tenant's saved segments, for the lists' segment picker."""
+    return list(Segment.objects.for_tenant(tenant).only("id", "name", "target").order_by("name"))
+
+
+def visitors_for_list(
+    *, tenant: Tenant, member: Membership | None, narrowed: ListFilters
+) -> QuerySet[Visitor]:
+    """The live visitors the list shows, through the segment engine (`visitors.segments`)."""
+    visitors = visitors_filtered(
+        tenant=tenant,
+        filters=narrowed.filters,
+        member=member,
+        exclude_customers=narrowed.exclude_customers,
+    )
+    if narrowed.segment is not None:
+        in_segment = segment_visitors(tenant=tenant, segment=narrowed.segment, member=member)
+        visitors = visitors.filter(pk__in=in_segment.order_by().values("pk"))
+    return visitors
+
+
+def companies_for_list(
+    *, tenant: Tenant, member: Membership | None, narrowed: ListFilters
+) -> QuerySet[Company]:
+    """The companies with visitors the list shows; narrowed through the segment engine only
+    when something narrows it (the plain list skips the semi-join)."""
+    if not narrowed.active:
+        return companies_with_visits(tenant=tenant)
+    among = companies_filtered(
+        tenant=tenant,
+        filters=narrowed.filters,
+        member=member,
+        exclude_customers=narrowed.exclude_customers,
+    )
+    if narrowed.segment is not None:
+        in_segment = segment_companies(tenant=tenant, segment=narrowed.segment, member=member)
+        among = among.filter(pk__in=in_segment.order_by().values("pk"))
+    return companies_with_visits(tenant=tenant, among=among)
+
+
 def live_visitors(*, tenant: Tenant) -> QuerySet[Visitor]:
     """The tenant's visitors that were not merged into another one."""
     return Visitor.objects.for_tenant(tenant).filter(merged_into__isnull=True)
-
-
-def visitors_search(queryset: QuerySet[Visitor], *, query: str) -> QuerySet[Visitor]:
-    """Visitors whose name, email or company domain/name contains `query` (a full name
-    matches first and last name together)."""
-    query = query.strip()
-    if not query:
-        return queryset
-    match = (
-        Q(email__icontains=query)
-        | Q(first_name__icontains=query)
-        | Q(last_name__icontains=query)
-        | Q(company__domain__icontains=query)
-        | Q(company__name__icontains=query)
-    )
-    first, _, last = query.partition(" ")
-    if last:
-        match |= Q(first_name__iexact=first, last_name__icontains=last.strip())
-    return queryset.filter(match)
 
 
 @dataclass(frozen=True)
@@ -170,24 +232,19 @@ def visitor_rows_page(
 # --- Companies -----------------------------------------------------------------------------
 
 
-def companies_with_visits(*, tenant: Tenant) -> QuerySet[Company]:
-    """The tenant's companies that have visitors, with `visitor_count` and `last_visit_at`."""
+def companies_with_visits(
+    *, tenant: Tenant, among: QuerySet[Company] | None = None
+) -> QuerySet[Company]:
+    """The tenant's companies that have visitors, with `visitor_count` and `last_visit_at`;
+    only those in `among` (e.g. a segment engine queryset) when given."""
     live = Q(visitors__merged_into__isnull=True)
-    return (
-        Company.objects.for_tenant(tenant)
-        .annotate(
-            visitor_count=Count("visitors", filter=live),
-            last_visit_at=Max("visitors__last_seen_at", filter=live),
-        )
-        .filter(last_visit_at__isnull=False)
-    )
-
-
-def companies_search(queryset: QuerySet[Company], *, query: str) -> QuerySet[Company]:
-    query = query.strip()
-    if not query:
-        return queryset
-    return queryset.filter(Q(domain__icontains=query) | Q(name__icontains=query))
+    companies = Company.objects.for_tenant(tenant)
+    if among is not None:
+        companies = companies.filter(pk__in=among.order_by().values("pk"))
+    return companies.annotate(
+        visitor_count=Count("visitors", filter=live),
+        last_visit_at=Max("visitors__last_seen_at", filter=live),
+    ).filter(last_visit_at__isnull=False)
 
 
 @dataclass(frozen=True)
@@ -201,16 +258,19 @@ def company_rows_page(
     queryset: QuerySet[Company],
     *,
     tenant: Tenant,
-    customer_account_ids: set[uuid.UUID] | None = None,
     after: str = "",
     before: str = "",
 ) -> KeysetPage[CompanyRow]:
-    """A page of companies, most recent visit first, each with its Salesforce account (and
-    its owner) read for the page's rows only."""
+    """A page of companies, most recent visit first, each with its Salesforce account, its
+    owner and whether it is a current customer, read for the page's rows only."""
     page = keyset_page(queryset, at_field="last_visit_at", after=after, before=before)
     accounts = accounts_for_domains(tenant=tenant, domains=[c.domain for c in page.rows])
     _attach_owners(tenant, list(accounts.values()))
-    customers = customer_account_ids or set()
+    customers = set(
+        customer_accounts(tenant=tenant)
+        .filter(pk__in=[a.pk for a in accounts.values()])
+        .values_list("pk", flat=True)
+    )
     rows = []
     for company in page.rows:
         account = accounts.get(company.domain)

@@ -18,7 +18,7 @@ from crm.factories import AccountFactory, OpportunityFactory, StageFactory, User
 from crm.models import OpportunityStatus
 from integrations.models import SalesforceConnection
 from salesmonk.tenants.models import Membership, Tenant
-from visitors.models import Company
+from visitors.models import Company, Segment
 from visitors.tests.browse_factories import (
     SEEN,
     CompanyFactory,
@@ -90,12 +90,13 @@ def test_list_query_count_does_not_grow_with_rows(
     url = reverse("company_list")
     companies_with_accounts(tenant, 1)
     owner_client.get(url)
-    # session, user, membership, count, page, accounts, owners
-    with django_assert_num_queries(7):
+    # session, user, membership, segments, count, page, accounts, owners, customer rule,
+    # customer accounts
+    with django_assert_num_queries(10):
         response = owner_client.get(url)
     assert len(response.context["page"].rows) == 1
     companies_with_accounts(tenant, 30)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(10):
         response = owner_client.get(url)
     assert len(response.context["page"].rows) == 25
 
@@ -305,3 +306,28 @@ def test_detail_accepts_a_slash_and_hides_other_tenants(
     assert reverse("company_detail", args=[ours.pk]) == f"/accounts/{ours.pk}"
     assert owner_client.get(f"/accounts/{ours.pk}/").status_code == 200
     assert owner_client.get(f"/accounts/{theirs.pk}").status_code == 404
+
+
+def test_customer_badge_exclude_customers_and_segments(
+    owner_client: Client, tenant: Tenant
+) -> None:
+    customer = CompanyFactory(tenant=tenant, domain="initech.com", name="Initech")
+    prospect = CompanyFactory(tenant=tenant, domain="globex.com", name="Globex")
+    account = AccountFactory(tenant=tenant, domain="initech.com", name="Initech Corp")
+    AccountFactory(tenant=tenant, domain="globex.com", name="Globex Corp")
+    OpportunityFactory(tenant=tenant, account=account, status=OpportunityStatus.WON)
+    VisitorFactory(tenant=tenant, company=customer, last_seen_at=SEEN)
+    VisitorFactory(tenant=tenant, company=prospect, last_seen_at=SEEN - dt.timedelta(hours=1))
+    globex_only = Segment.objects.create(
+        tenant=tenant, name="Globex", target="companies", filters={"q": "globex"}
+    )
+    url = reverse("company_list")
+
+    response = owner_client.get(url)
+    assert [r.is_customer for r in response.context["page"].rows] == [True, False]
+    assert response.content.decode().count('badge-customer">Customer</span>') == 1
+    assert company_names(owner_client.get(url, {"exclude_customers": "1"})) == ["Globex globex.com"]
+    assert company_names(owner_client.get(url, {"segment": str(globex_only.pk)})) == [
+        "Globex globex.com"
+    ]
+    assert company_names(owner_client.get(url, {"q": "initech"})) == ["Initech initech.com"]

@@ -23,7 +23,7 @@ from crm.models import OpportunityStatus
 from integrations.models import SalesforceConnection
 from salesmonk.tenants.models import Membership, Tenant
 from visitors.browse_selectors import Cursor, device_label
-from visitors.models import ChatMessage, EventType, Visitor
+from visitors.models import ChatMessage, EventType, Segment, Visitor
 from visitors.tests.browse_factories import (
     SEEN,
     ChatFactory,
@@ -106,12 +106,13 @@ def test_list_query_count_does_not_grow_with_rows(
     url = reverse("visitor_list")
     leads_with_visitors(tenant, 1)
     owner_client.get(url)  # session and membership caches warm alike for both counts
-    # session, user, membership, count, page, contacts, leads, accounts, opportunities, owners
-    with django_assert_num_queries(10):
+    # session, user, membership, segments, count, page, contacts, leads, accounts,
+    # opportunities, owners
+    with django_assert_num_queries(11):
         response = owner_client.get(url)
     assert len(response.context["page"].rows) == 1
     leads_with_visitors(tenant, 30)
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         response = owner_client.get(url)
     assert len(response.context["page"].rows) == 25
 
@@ -409,3 +410,38 @@ def test_another_tenants_visitor_is_not_found(owner_client: Client, outsider: Me
 )
 def test_device_label(agent: str, label: str) -> None:
     assert device_label(agent) == label
+
+
+# --- Filters: the segment engine, saved segments, "exclude current customers" ------------
+
+
+def test_exclude_customers_and_segments_narrow_the_list(
+    owner_client: Client, tenant: Tenant, outsider: Membership
+) -> None:
+    customer = CompanyFactory(tenant=tenant, domain="initech.com")
+    prospect = CompanyFactory(tenant=tenant, domain="globex.com")
+    account = AccountFactory(tenant=tenant, domain="initech.com")
+    AccountFactory(tenant=tenant, domain="globex.com")
+    OpportunityFactory(tenant=tenant, account=account, status=OpportunityStatus.WON)
+    VisitorFactory(tenant=tenant, first_name="Cus", company=customer, utm_source="google")
+    VisitorFactory(tenant=tenant, first_name="Pro", company=prospect, utm_source="google")
+    VisitorFactory(tenant=tenant, first_name="Ano", company=None, utm_source="bing")
+    google = Segment.objects.create(
+        tenant=tenant, name="From Google", filters={"utm_source": "google"}
+    )
+    theirs = Segment.objects.create(tenant=outsider.tenant, name="Theirs")
+    url = reverse("visitor_list")
+
+    def first_names(params: dict) -> list[str]:
+        return [r.split()[0] for r in rows(owner_client.get(url, params))]
+
+    assert first_names({}) == ["Cus", "Pro", "Ano"]
+    assert first_names({"exclude_customers": "1"}) == ["Pro", "Ano"]
+    assert first_names({"segment": str(google.pk)}) == ["Cus", "Pro"]
+    assert first_names({"segment": str(google.pk), "exclude_customers": "1"}) == ["Pro"]
+    assert first_names({"segment": str(google.pk), "q": "pro"}) == ["Pro"]
+    html = owner_client.get(url, {"segment": str(google.pk)}).content.decode()
+    assert f'<option value="{google.pk}" selected>From Google (visitors)</option>' in html
+    assert owner_client.get(url, {"segment": str(theirs.pk)}).status_code == 404
+    assert owner_client.get(url, {"segment": "nope"}).status_code == 404
+    assert "No visitors match" in owner_client.get(url, {"q": "zzz"}).content.decode()

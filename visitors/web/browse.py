@@ -20,7 +20,8 @@ from django.views.decorators.http import require_GET
 
 from salesmonk.tenants.resolution import tenant_member_required
 from visitors import browse_selectors as selectors
-from visitors.browse_selectors import CHART_DAYS, InvalidCursor
+from visitors.browse_selectors import CHART_DAYS, InvalidCursor, ListFilters
+from visitors.segments import SegmentFilters
 
 
 def _cursors(request: HttpRequest) -> dict[str, str]:
@@ -43,19 +44,37 @@ def _bad_link(request: HttpRequest, template: str, context: dict[str, Any]) -> H
     return render(request, template, context, status=400)
 
 
+def _narrowed(request: HttpRequest) -> tuple[ListFilters, dict[str, Any]]:
+    """The list's filters from the query string: the search box `q`, `exclude_customers=1`
+    and `segment=<id>` (another tenant's or an unknown segment is a 404)."""
+    query = request.GET.get("q", "").strip()[:255]
+    segment_id = request.GET.get("segment", "")
+    segment = (
+        selectors.segment_get(tenant=request.tenant, segment_id=segment_id) if segment_id else None
+    )
+    narrowed = ListFilters(
+        filters=SegmentFilters(q=query),
+        exclude_customers=request.GET.get("exclude_customers") == "1",
+        segment=segment,
+    )
+    context = {
+        "q": query,
+        "narrowed": narrowed,
+        "segments": selectors.segment_choices(tenant=request.tenant),
+        "filtered": narrowed.active,
+        "base_query": _query_without_cursor(request),
+    }
+    return narrowed, context
+
+
 @tenant_member_required
 @require_GET
 def visitor_list(request: HttpRequest) -> HttpResponse:
-    query = request.GET.get("q", "").strip()[:200]
-    visitors = selectors.visitors_search(
-        selectors.live_visitors(tenant=request.tenant), query=query
+    narrowed, context = _narrowed(request)
+    context["nav_section"] = "visitors"
+    visitors = selectors.visitors_for_list(
+        tenant=request.tenant, member=request.membership, narrowed=narrowed
     )
-    context: dict[str, Any] = {
-        "nav_section": "visitors",
-        "q": query,
-        "filtered": bool(query),
-        "base_query": _query_without_cursor(request),
-    }
     try:
         page = selectors.visitor_rows_page(visitors, tenant=request.tenant, **_cursors(request))
     except InvalidCursor:
@@ -81,16 +100,11 @@ def visitor_detail(request: HttpRequest, visitor_id: uuid.UUID) -> HttpResponse:
 @tenant_member_required
 @require_GET
 def company_list(request: HttpRequest) -> HttpResponse:
-    query = request.GET.get("q", "").strip()[:200]
-    companies = selectors.companies_search(
-        selectors.companies_with_visits(tenant=request.tenant), query=query
+    narrowed, context = _narrowed(request)
+    context["nav_section"] = "companies"
+    companies = selectors.companies_for_list(
+        tenant=request.tenant, member=request.membership, narrowed=narrowed
     )
-    context: dict[str, Any] = {
-        "nav_section": "companies",
-        "q": query,
-        "filtered": bool(query),
-        "base_query": _query_without_cursor(request),
-    }
     try:
         page = selectors.company_rows_page(companies, tenant=request.tenant, **_cursors(request))
     except InvalidCursor:
