@@ -18,7 +18,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from django.db.models import Case, Count, F, IntegerField, Max, Prefetch, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.db.models.functions import TruncDate
 from django.http import Http404
 from django.utils import timezone
@@ -100,11 +112,13 @@ def keyset_page(
     after: str = "",
     before: str = "",
     size: int = PAGE_SIZE,
+    count_from: QuerySet[Any] | None = None,
 ) -> KeysetPage[Any]:
     """One page of `queryset` ordered by `(at_field, id)` descending. `after`/`before` are
-    cursors from a previous page (older / newer rows). The range condition is written as
+    cursors from a previous page (older / newer rows); the capped total counts `count_from`
+    (default: `queryset`). The range condition is written as
     `at <= x AND (at < x OR id < y)` so its first half is an index condition."""
-    total = queryset.order_by()[: COUNT_CAP + 1].count()
+    total = (queryset if count_from is None else count_from).order_by()[: COUNT_CAP + 1].count()
     newest_first = (F(at_field).desc(), F("id").desc())
     if before:
         cursor = Cursor.decode(before)
@@ -189,7 +203,7 @@ def visitors_for_list(
 
 def companies_for_list(
     *, tenant: Tenant, member: Membership | None, narrowed: ListFilters
-) -> QuerySet[Company]:
+) -> CompanyList:
     """The companies with visitors the list shows; narrowed through the segment engine only
     when something narrows it (the plain list skips the semi-join)."""
     if not narrowed.active:
@@ -232,19 +246,36 @@ def visitor_rows_page(
 # --- Companies -----------------------------------------------------------------------------
 
 
-def companies_with_visits(
-    *, tenant: Tenant, among: QuerySet[Company] | None = None
-) -> QuerySet[Company]:
-    """The tenant's companies that have visitors, with `visitor_count` and `last_visit_at`;
-    only those in `among` (e.g. a segment engine queryset) when given."""
-    live = Q(visitors__merged_into__isnull=True)
+@dataclass(frozen=True)
+class CompanyList:
+    """The Companies list: each company stands as its most recent live visitor, so the list
+    pages on the same (last seen, id) index as the Visitors list instead of grouping all
+    visitors per company; `companies` is what the capped total counts."""
+
+    latest_visitors: QuerySet[Visitor]
+    companies: QuerySet[Company]
+
+
+def companies_with_visits(*, tenant: Tenant, among: QuerySet[Company] | None = None) -> CompanyList:
+    """The tenant's companies that have live visitors, most recent visit first; only those
+    in `among` (e.g. a segment engine queryset) when given."""
+    newer = Visitor.objects.filter(
+        tenant_id=OuterRef("tenant_id"),
+        company_id=OuterRef("company_id"),
+        merged_into__isnull=True,
+        last_seen_at__gte=OuterRef("last_seen_at"),
+    ).filter(Q(last_seen_at__gt=OuterRef("last_seen_at")) | Q(id__gt=OuterRef("id")))
+    latest = (
+        live_visitors(tenant=tenant)
+        .filter(company__isnull=False)
+        .filter(~Exists(newer))
+        .select_related("company")
+    )
     companies = Company.objects.for_tenant(tenant)
     if among is not None:
-        companies = companies.filter(pk__in=among.order_by().values("pk"))
-    return companies.annotate(
-        visitor_count=Count("visitors", filter=live),
-        last_visit_at=Max("visitors__last_seen_at", filter=live),
-    ).filter(last_visit_at__isnull=False)
+        latest = latest.filter(company_id__in=among.order_by().values("pk"))
+        companies = among
+    return CompanyList(latest_visitors=latest, companies=companies)
 
 
 @dataclass(frozen=True)
@@ -255,16 +286,37 @@ class CompanyRow:
 
 
 def company_rows_page(
-    queryset: QuerySet[Company],
+    companies: CompanyList,
     *,
     tenant: Tenant,
     after: str = "",
     before: str = "",
 ) -> KeysetPage[CompanyRow]:
-    """A page of companies, most recent visit first, each with its Salesforce account, its
-    owner and whether it is a current customer, read for the page's rows only."""
-    page = keyset_page(queryset, at_field="last_visit_at", after=after, before=before)
-    accounts = accounts_for_domains(tenant=tenant, domains=[c.domain for c in page.rows])
+    """A page of companies, most recent visit first, each with its number of live visitors,
+    its Salesforce account, the account's owner and whether it is a current customer, read
+    for the page's rows only. The total counts companies (up to the cap), whether or not
+    they still have live visitors: an estimate, as on the Visitors list."""
+    page = keyset_page(
+        companies.latest_visitors,
+        at_field="last_seen_at",
+        after=after,
+        before=before,
+        count_from=companies.companies,
+    )
+    page_companies = []
+    for visitor in page.rows:
+        company = visitor.company
+        company.last_visit_at = visitor.last_seen_at
+        page_companies.append(company)
+    counts = dict(
+        live_visitors(tenant=tenant)
+        .filter(company_id__in=[c.pk for c in page_companies])
+        .values("company_id")
+        .annotate(n=Count("id"))
+        .values_list("company_id", "n")
+        .order_by()
+    )
+    accounts = accounts_for_domains(tenant=tenant, domains=[c.domain for c in page_companies])
     _attach_owners(tenant, list(accounts.values()))
     customers = set(
         customer_accounts(tenant=tenant)
@@ -272,7 +324,8 @@ def company_rows_page(
         .values_list("pk", flat=True)
     )
     rows = []
-    for company in page.rows:
+    for company in page_companies:
+        company.visitor_count = counts.get(company.pk, 0)
         account = accounts.get(company.domain)
         rows.append(
             CompanyRow(
@@ -460,7 +513,11 @@ def company_detail(*, tenant: Tenant, company: Company, days: int) -> CompanyDet
     visitors_qs = live_visitors(tenant=tenant).filter(company=company)
     visitors = list(visitors_qs.order_by("-last_seen_at", "-id")[:PAGE_SIZE])
     visitor_total = visitors_qs.order_by()[: COUNT_CAP + 1].count()
-    sessions = Session.objects.for_tenant(tenant).filter(visitor__company=company)
+    # Sessions of merged visitors moved to the survivor; naming only live visitors lets the
+    # join start from the (company, last seen, id) index of live visitors.
+    sessions = Session.objects.for_tenant(tenant).filter(
+        visitor__company=company, visitor__merged_into__isnull=True
+    )
     recent_sessions = list(
         sessions.select_related("visitor")
         .only(

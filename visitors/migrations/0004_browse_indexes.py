@@ -17,6 +17,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='visitor',
-            index=models.Index(condition=models.Q(('merged_into__isnull', True)), fields=['company', 'last_seen_at'], name='visitors_visitor_company_seen'),
+            index=models.Index(condition=models.Q(('merged_into__isnull', True)), fields=['company', 'last_seen_at', 'id'], name='visitors_visitor_company_seen'),
         ),
     ]

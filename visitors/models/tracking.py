@@ -109,9 +109,9 @@ class Visitor(TenantOwnedModel):
                 name="visitors_visitor_live_page",
                 condition=models.Q(merged_into__isnull=True),
             ),
-            # The Companies page: visitor count and last visit per company.
+            # Companies: a company's latest visitor, its visitor count, its visitors' sessions.
             models.Index(
-                fields=["company", "last_seen_at"],
+                fields=["company", "last_seen_at", "id"],
                 name="visitors_visitor_company_seen",
                 condition=models.Q(merged_into__isnull=True),
             ),
