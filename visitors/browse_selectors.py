@@ -32,13 +32,12 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import TruncDate
-from django.http import Http404
 from django.utils import timezone
 
 from crm.models import Account, Opportunity, OpportunityStatus
 from crm.models import User as CrmUser
 from crm.selectors import account_for_domain, accounts_for_domains
-from salesmonk.tenants.models import Membership, Tenant
+from salesmonk.tenants.models import Tenant
 from salesmonk.tenants.selectors import get_for_tenant_or_404
 from visitors.models import (
     Chat,
@@ -46,18 +45,10 @@ from visitors.models import (
     Company,
     Event,
     Meeting,
-    Segment,
     Session,
     Visitor,
 )
-from visitors.segments import (
-    SegmentFilters,
-    companies_filtered,
-    customer_accounts,
-    segment_companies,
-    segment_visitors,
-    visitors_filtered,
-)
+from visitors.segments import customer_accounts
 from visitors.selectors import VisitorInCrm, visitors_in_crm
 
 PAGE_SIZE = 25
@@ -155,69 +146,6 @@ def keyset_page(
 
 
 # --- Visitors ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ListFilters:
-    """What a list is narrowed to: filters (the filter bar, incl. the search box), the
-    "exclude current customers" toggle, and a saved segment."""
-
-    filters: SegmentFilters = field(default_factory=SegmentFilters)
-    exclude_customers: bool = False
-    segment: Segment | None = None
-
-    @property
-    def active(self) -> bool:
-        return not self.filters.is_empty() or self.exclude_customers or self.segment is not None
-
-
-def segment_get(*, tenant: Tenant, segment_id: str) -> Segment:
-    """The tenant's segment with this id; 404 for another tenant's, unknown or malformed."""
-    try:
-        pk = uuid.UUID(segment_id)
-    except ValueError:
-        raise Http404("No such segment.") from None
-    return get_for_tenant_or_404(Segment.objects.all(), tenant=tenant, pk=pk)
-
-
-def segment_choices(*, tenant: Tenant) -> list[Segment]:
-    """The tenant's saved segments, for the lists' segment picker."""
-    return list(Segment.objects.for_tenant(tenant).only("id", "name", "target").order_by("name"))
-
-
-def visitors_for_list(
-    *, tenant: Tenant, member: Membership | None, narrowed: ListFilters
-) -> QuerySet[Visitor]:
-    """The live visitors the list shows, through the segment engine (`visitors.segments`)."""
-    visitors = visitors_filtered(
-        tenant=tenant,
-        filters=narrowed.filters,
-        member=member,
-        exclude_customers=narrowed.exclude_customers,
-    )
-    if narrowed.segment is not None:
-        in_segment = segment_visitors(tenant=tenant, segment=narrowed.segment, member=member)
-        visitors = visitors.filter(pk__in=in_segment.order_by().values("pk"))
-    return visitors
-
-
-def companies_for_list(
-    *, tenant: Tenant, member: Membership | None, narrowed: ListFilters
-) -> CompanyList:
-    """The companies with visitors the list shows; narrowed through the segment engine only
-    when something narrows it (the plain list skips the semi-join)."""
-    if not narrowed.active:
-        return companies_with_visits(tenant=tenant)
-    among = companies_filtered(
-        tenant=tenant,
-        filters=narrowed.filters,
-        member=member,
-        exclude_customers=narrowed.exclude_customers,
-    )
-    if narrowed.segment is not None:
-        in_segment = segment_companies(tenant=tenant, segment=narrowed.segment, member=member)
-        among = among.filter(pk__in=in_segment.order_by().values("pk"))
-    return companies_with_visits(tenant=tenant, among=among)
 
 
 def live_visitors(*, tenant: Tenant) -> QuerySet[Visitor]:

@@ -32,6 +32,8 @@ from django.db.models import (
     Case,
     Exists,
     F,
+    Func,
+    IntegerField,
     OuterRef,
     Q,
     QuerySet,
@@ -315,29 +317,52 @@ class _VisitorCrm:
         )
         self.owner = Coalesce(person_owner, account_owner, output_field=UUIDField())
 
-    def emails_of_accounts(self, accounts: QuerySet[Account]) -> QuerySet[Contact]:
-        return (
-            _live(Contact, self.tenant)
-            .filter(account__in=accounts.values("pk"))
-            .exclude(email="")
-            .values("email")
-        )
+    def _contact_emails(self, condition: Q) -> QuerySet[Contact]:
+        return _live(Contact, self.tenant).filter(condition).exclude(email="").values("email")
+
+    def _companies(self, accounts: QuerySet[Account]) -> QuerySet[Company]:
+        domains = accounts.exclude(domain="").values("domain")
+        return Company.objects.for_tenant(self.tenant).filter(domain__in=domains).values("pk")
+
+    @staticmethod
+    def _company_in(companies: QuerySet[Company]) -> Q:
+        # Never NULL (a visitor without a company is simply not in), so negations hold.
+        return Q(company_id__isnull=False) & Q(company_id__in=companies)
 
     def account_candidates(self, accounts: QuerySet[Account]) -> Q:
         """A superset of the visitors whose account is in `accounts`, cheap to test."""
-        return Q(email__in=self.emails_of_accounts(accounts)) | Q(
-            company__domain__in=accounts.exclude(domain="").values("domain")
+        ids = accounts.values("pk")
+        return Q(email__in=self._contact_emails(Q(account__in=ids))) | self._company_in(
+            self._companies(accounts)
         )
 
     def account_in(self, accounts: QuerySet[Account]) -> Q:
-        return self.account_candidates(accounts) & Q(_sm_account__in=accounts.values("pk"))
+        """Visitors whose account is one of `accounts`. Set-based where the answer is
+        certain: every live contact with their email has a live account in the set, or no
+        contact has their email and every live account on their company's domain is in the
+        set. Only the remaining candidates run the exact per-row check. Each set appears
+        once in the SQL (PostgreSQL hashes each occurrence separately)."""
+        ids = accounts.values("pk")
+        others = _live(Account, self.tenant).exclude(pk__in=ids)
+        emails_in = self._contact_emails(Q(account__in=ids))
+        emails_out = self._contact_emails(~Q(account__in=ids) | Q(account__isnull=True))
+        exact = Q(_sm_account__isnull=False) & Q(
+            Exists(accounts.filter(pk=OuterRef("_sm_account")))
+        )
+        by_contact = Q(email__in=emails_in) & (~Q(email__in=emails_out) | exact)
+        by_domain = self._company_in(self._companies(accounts)) & (
+            (~Q(email__in=self._contact_emails(Q())) & ~self._company_in(self._companies(others)))
+            | exact
+        )
+        return by_contact | by_domain
 
     def account_not_in(self, accounts: QuerySet[Account]) -> Q:
-        return (
-            ~self.account_candidates(accounts)
-            | Q(_sm_account__isnull=True)
-            | ~Q(_sm_account__in=accounts.values("pk"))
-        )
+        """Visitors without an account, or whose account is not one of `accounts`."""
+        return ~self.account_in(accounts)
+
+    def no_account(self) -> Q:
+        """For visitors without a contact: their company's domain has no live account."""
+        return ~self._company_in(self._companies(_live(Account, self.tenant)))
 
 
 def visitors_filtered(
@@ -350,6 +375,30 @@ def visitors_filtered(
     """The tenant's (unmerged) visitors matching `filters`, most recently seen first, with
     their company. `member` resolves the "me" owner; `exclude_customers` hides visitors whose
     account is a current customer (as `customer="exclude"` does)."""
+    return _visitors(_Customers(tenant), filters, member, exclude_customers)
+
+
+class _Customers:
+    """The tenant's customer accounts, with the rule read once however many filters use it."""
+
+    def __init__(self, tenant: Tenant) -> None:
+        self.tenant = tenant
+        self._accounts: QuerySet[Account] | None = None
+
+    @property
+    def accounts(self) -> QuerySet[Account]:
+        if self._accounts is None:
+            self._accounts = customer_accounts(tenant=self.tenant)
+        return self._accounts
+
+
+def _visitors(
+    customers: _Customers,
+    filters: SegmentFilters,
+    member: Membership | None,
+    exclude_customers: bool,
+) -> QuerySet[Visitor]:
+    tenant = customers.tenant
     qs = (
         Visitor.objects.for_tenant(tenant)
         .filter(merged_into__isnull=True)
@@ -357,15 +406,8 @@ def visitors_filtered(
         .order_by("-last_seen_at", "-id")
     )
     f = filters
-    if f.q:
-        for term in f.q.split():
-            qs = qs.filter(
-                Q(first_name__icontains=term)
-                | Q(last_name__icontains=term)
-                | Q(email__icontains=term)
-                | Q(company__name__icontains=term)
-                | Q(company__domain__icontains=term)
-            )
+    for term in f.q.split():
+        qs = qs.filter(pk__in=_visitors_matching(tenant, term))
     for name in ("utm_source", "utm_medium", "utm_campaign"):
         if value := getattr(f, name):
             qs = qs.filter(**{name: value})
@@ -383,9 +425,9 @@ def visitors_filtered(
     elif f.in_crm == "lead":
         qs = qs.filter(~crm.has_contact, crm.has_lead)
     elif f.in_crm == "account":
-        qs = qs.filter(~crm.has_contact, ~crm.has_lead, _sm_account__isnull=False)
+        qs = qs.filter(~crm.has_contact, ~crm.has_lead, ~crm.no_account())
     elif f.in_crm == "none":
-        qs = qs.filter(~crm.has_contact, ~crm.has_lead, _sm_account__isnull=True)
+        qs = qs.filter(~crm.has_contact, ~crm.has_lead, crm.no_account())
     if f.lead_statuses:
         statuses = list(f.lead_statuses)
         leads = _live(Lead, tenant).filter(
@@ -426,10 +468,29 @@ def visitors_filtered(
         if f.stage_ids:
             qs = qs.filter(crm.account_in(_open_opportunity_accounts(tenant, f.stage_ids)))
     if f.customer == "only":
-        qs = qs.filter(crm.account_in(customer_accounts(tenant=tenant)))
+        qs = qs.filter(crm.account_in(customers.accounts))
     if f.customer == "exclude" or exclude_customers:
-        qs = qs.filter(crm.account_not_in(customer_accounts(tenant=tenant)))
+        qs = qs.filter(crm.account_not_in(customers.accounts))
     return qs
+
+
+def _visitors_matching(tenant: Tenant, term: str) -> QuerySet[Visitor]:
+    """Ids of visitors whose name or email contains `term`, united with those of companies
+    whose name or domain does: each side can use its own trigram index on PostgreSQL
+    (migration 0003), where one OR across the join would scan every visitor."""
+    by_text = Visitor.objects.for_tenant(tenant).filter(
+        Q(first_name__icontains=term) | Q(last_name__icontains=term) | Q(email__icontains=term)
+    )
+    by_company = Visitor.objects.for_tenant(tenant).filter(
+        company_id__in=_companies_matching(tenant, term).order_by().values("pk")
+    )
+    return by_text.order_by().values("pk").union(by_company.order_by().values("pk"))
+
+
+def _companies_matching(tenant: Tenant, term: str) -> QuerySet[Company]:
+    return Company.objects.for_tenant(tenant).filter(
+        Q(name__icontains=term) | Q(domain__icontains=term)
+    )
 
 
 def _needs_crm(f: SegmentFilters, exclude_customers: bool) -> bool:
@@ -458,16 +519,23 @@ def companies_filtered(
     account is the live Account with its domain; owner, customer and opportunity filters
     use that account. Filters about a person (UTM, recency, identified, lead status, in CRM
     as contact/lead) mean "has at least one visitor who matches"."""
+    return _companies(_Customers(tenant), filters, member, exclude_customers)
+
+
+def _companies(
+    customers: _Customers,
+    filters: SegmentFilters,
+    member: Membership | None,
+    exclude_customers: bool,
+) -> QuerySet[Company]:
+    tenant = customers.tenant
     qs = Company.objects.for_tenant(tenant).order_by("name", "domain", "id")
     f = filters
-    if f.q:
-        for term in f.q.split():
-            qs = qs.filter(Q(name__icontains=term) | Q(domain__icontains=term))
+    for term in f.q.split():
+        qs = qs.filter(pk__in=_companies_matching(tenant, term).order_by().values("pk"))
     people = f.visitor_level()
     if not people.is_empty():
-        matching = visitors_filtered(tenant=tenant, filters=people, member=member).filter(
-            company_id=OuterRef("pk")
-        )
+        matching = _visitors(customers, people, member, False).filter(company_id=OuterRef("pk"))
         qs = qs.filter(Exists(matching.order_by().values("pk")))
     account_filters = (
         f.owner_ids
@@ -513,9 +581,9 @@ def companies_filtered(
     if f.stage_ids:
         qs = qs.filter(account_in(_open_opportunity_accounts(tenant, f.stage_ids)))
     if f.customer == "only":
-        qs = qs.filter(account_in(customer_accounts(tenant=tenant)))
+        qs = qs.filter(account_in(customers.accounts))
     if f.customer == "exclude" or exclude_customers:
-        qs = qs.filter(account_not_in(customer_accounts(tenant=tenant)))
+        qs = qs.filter(account_not_in(customers.accounts))
     return qs
 
 
@@ -524,48 +592,83 @@ def segment_visitors(
 ) -> QuerySet[Visitor]:
     """The visitors in a saved segment. For a companies segment: the visitors of its
     companies. Saved filters that no longer parse match nobody."""
-    try:
-        filters = SegmentFilters.from_dict(segment.filters)
-    except ValidationError:
-        return Visitor.objects.none()
-    if segment.target == SegmentTarget.COMPANIES:
-        companies = companies_filtered(
-            tenant=tenant,
-            filters=filters,
-            member=member,
-            exclude_customers=segment.exclude_customers,
-        )
-        return (
-            Visitor.objects.for_tenant(tenant)
-            .filter(merged_into__isnull=True, company__in=companies.order_by().values("pk"))
-            .select_related("company")
-            .order_by("-last_seen_at", "-id")
-        )
-    return visitors_filtered(
-        tenant=tenant, filters=filters, member=member, exclude_customers=segment.exclude_customers
-    )
+    return _segment_visitors(_Customers(tenant), segment, member)
 
 
 def segment_companies(
     *, tenant: Tenant, segment: Segment, member: Membership | None
 ) -> QuerySet[Company]:
     """The companies in a saved segment (a visitors segment: its visitors' companies)."""
+    return _segment_companies(_Customers(tenant), segment, member)
+
+
+def _segment_visitors(
+    customers: _Customers, segment: Segment, member: Membership | None
+) -> QuerySet[Visitor]:
+    try:
+        filters = SegmentFilters.from_dict(segment.filters)
+    except ValidationError:
+        return Visitor.objects.none()
+    hide = segment.exclude_customers
+    if segment.target == SegmentTarget.COMPANIES:
+        companies = _companies(customers, filters, member, hide)
+        return (
+            Visitor.objects.for_tenant(customers.tenant)
+            .filter(merged_into__isnull=True, company__in=companies.order_by().values("pk"))
+            .select_related("company")
+            .order_by("-last_seen_at", "-id")
+        )
+    return _visitors(customers, filters, member, hide)
+
+
+def _segment_companies(
+    customers: _Customers, segment: Segment, member: Membership | None
+) -> QuerySet[Company]:
     try:
         filters = SegmentFilters.from_dict(segment.filters)
     except ValidationError:
         return Company.objects.none()
+    hide = segment.exclude_customers
     if segment.target == SegmentTarget.VISITORS:
-        visitors = visitors_filtered(
-            tenant=tenant,
-            filters=filters,
-            member=member,
-            exclude_customers=segment.exclude_customers,
-        )
+        visitors = _visitors(customers, filters, member, hide)
         return (
-            Company.objects.for_tenant(tenant)
+            Company.objects.for_tenant(customers.tenant)
             .filter(pk__in=visitors.order_by().values("company_id"))
             .order_by("name", "domain", "id")
         )
-    return companies_filtered(
-        tenant=tenant, filters=filters, member=member, exclude_customers=segment.exclude_customers
+    return _companies(customers, filters, member, hide)
+
+
+def visitors_of_accounts(*, tenant: Tenant, accounts: QuerySet[Account]) -> QuerySet[Visitor]:
+    """The unmerged visitors whose account (as defined above) is one of `accounts`: who a
+    customer rule would hide, before it is saved."""
+    crm = _VisitorCrm(tenant)
+    return (
+        Visitor.objects.for_tenant(tenant)
+        .filter(merged_into__isnull=True)
+        .select_related("company")
+        .alias(_sm_account=crm.account)
+        .filter(crm.account_in(accounts))
+        .order_by("-last_seen_at", "-id")
     )
+
+
+def segment_counts(
+    *, tenant: Tenant, segments: list[Segment], member: Membership | None
+) -> dict[Any, int]:
+    """How many visitors (or companies, per the segment's target) each segment holds, all
+    counted in one query."""
+    if not segments:
+        return {}
+    counts: dict[str, Any] = {}
+    customers = _Customers(tenant)
+    for i, segment in enumerate(segments):
+        if segment.target == SegmentTarget.COMPANIES:
+            qs: QuerySet[Any] = _segment_companies(customers, segment, member)
+        else:
+            qs = _segment_visitors(customers, segment, member)
+        counts[f"n{i}"] = Subquery(
+            qs.order_by().values(n=Func(F("pk"), function="COUNT")), output_field=IntegerField()
+        )
+    row = Tenant.objects.filter(pk=tenant.pk).values(**counts).get()
+    return {segment.pk: row[f"n{i}"] or 0 for i, segment in enumerate(segments)}

@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('tenants', '0002_membership_slack_user_id'),
-        ('visitors', '0002_segments_alerts'),
+        ('visitors', '0003_segment_filter_indexes'),
     ]
 
     operations = [

@@ -20,8 +20,8 @@ from django.views.decorators.http import require_GET
 
 from salesmonk.tenants.resolution import tenant_member_required
 from visitors import browse_selectors as selectors
-from visitors.browse_selectors import CHART_DAYS, InvalidCursor, ListFilters
-from visitors.segments import SegmentFilters
+from visitors.browse_selectors import CHART_DAYS, InvalidCursor
+from visitors.web.filter_form import SegmentFilterForm
 
 
 def _cursors(request: HttpRequest) -> dict[str, str]:
@@ -44,37 +44,24 @@ def _bad_link(request: HttpRequest, template: str, context: dict[str, Any]) -> H
     return render(request, template, context, status=400)
 
 
-def _narrowed(request: HttpRequest) -> tuple[ListFilters, dict[str, Any]]:
-    """The list's filters from the query string: the search box `q`, `exclude_customers=1`
-    and `segment=<id>` (another tenant's or an unknown segment is a 404)."""
-    query = request.GET.get("q", "").strip()[:255]
-    segment_id = request.GET.get("segment", "")
-    segment = (
-        selectors.segment_get(tenant=request.tenant, segment_id=segment_id) if segment_id else None
-    )
-    narrowed = ListFilters(
-        filters=SegmentFilters(q=query),
-        exclude_customers=request.GET.get("exclude_customers") == "1",
-        segment=segment,
-    )
+def _filter_form(request: HttpRequest) -> tuple[SegmentFilterForm, dict[str, Any]]:
+    """The list's filter bar (saved segment, filters, search, "hide current customers") read
+    from the query string; invalid values are shown on the form and ignored."""
+    form = SegmentFilterForm(tenant=request.tenant, data=request.GET)
     context = {
-        "q": query,
-        "narrowed": narrowed,
-        "segments": selectors.segment_choices(tenant=request.tenant),
-        "filtered": narrowed.active,
+        "filter_form": form,
+        "filtered": form.is_filtered,
         "base_query": _query_without_cursor(request),
     }
-    return narrowed, context
+    return form, context
 
 
 @tenant_member_required
 @require_GET
 def visitor_list(request: HttpRequest) -> HttpResponse:
-    narrowed, context = _narrowed(request)
+    form, context = _filter_form(request)
     context["nav_section"] = "visitors"
-    visitors = selectors.visitors_for_list(
-        tenant=request.tenant, member=request.membership, narrowed=narrowed
-    )
+    visitors = form.visitors(member=request.membership)
     try:
         page = selectors.visitor_rows_page(visitors, tenant=request.tenant, **_cursors(request))
     except InvalidCursor:
@@ -100,10 +87,11 @@ def visitor_detail(request: HttpRequest, visitor_id: uuid.UUID) -> HttpResponse:
 @tenant_member_required
 @require_GET
 def company_list(request: HttpRequest) -> HttpResponse:
-    narrowed, context = _narrowed(request)
+    form, context = _filter_form(request)
     context["nav_section"] = "companies"
-    companies = selectors.companies_for_list(
-        tenant=request.tenant, member=request.membership, narrowed=narrowed
+    companies = selectors.companies_with_visits(
+        tenant=request.tenant,
+        among=form.companies(member=request.membership) if form.is_filtered else None,
     )
     try:
         page = selectors.company_rows_page(companies, tenant=request.tenant, **_cursors(request))

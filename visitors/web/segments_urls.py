@@ -1,3 +1,17 @@
-from django.urls import URLPattern
+"""Segment pages and Settings → Current customers."""
 
-urlpatterns: list[URLPattern] = []
+from django.urls import path
+
+from visitors.web import segments
+
+urlpatterns = [
+    path("segments/", segments.segment_list, name="segment_list"),
+    path("segments/new/", segments.segment_create_view, name="segment_create"),
+    path("segments/<uuid:segment_id>/", segments.segment_edit, name="segment_edit"),
+    path(
+        "segments/<uuid:segment_id>/delete/",
+        segments.segment_delete_view,
+        name="segment_delete",
+    ),
+    path("settings/customers/", segments.settings_customers, name="settings_customers"),
+]
