@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
+import os
 import re
 from decimal import Decimal
 
@@ -13,11 +14,16 @@ import pytest
 import time_machine
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 
 from crm.factories import AccountFactory, OpportunityFactory, StageFactory, UserFactory
 from crm.models import OpportunityStatus
 from integrations.models import SalesforceConnection
-from salesmonk.tenants.models import Membership, Tenant
+from salesmonk.tenants.factories import DEFAULT_PASSWORD, MembershipFactory, TenantFactory
+from salesmonk.tenants.models import Membership, Role, Tenant
+from salesmonk.tests.browser import browser, chromium  # noqa: F401  (fixtures)
 from visitors.models import Company, Segment
 from visitors.tests.browse_factories import (
     SEEN,
@@ -332,3 +338,50 @@ def test_customer_badge_exclude_customers_and_segments(
         "Globex globex.com"
     ]
     assert company_names(owner_client.get(url, {"q": "initech"})) == ["Initech initech.com"]
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_chart_draws_in_a_browser_and_names_stay_text(browser, live_server) -> None:  # noqa: F811
+    """The vendored Chart.js loads from our static files and draws the json_script data; a
+    `<script>` company name stays text (no alert, no injected element)."""
+    owner = MembershipFactory(
+        tenant=TenantFactory(name="Acme Inc"), role=Role.OWNER, user__email="chart@acme.example"
+    )
+    tenant = owner.tenant
+    company = CompanyFactory(tenant=tenant, domain="evil.com", name=XSS)
+    visitor = VisitorFactory(tenant=tenant, company=company, first_name=XSS, last_name="")
+    now = timezone.now()
+    for days in (0, 1, 1, 5):
+        SessionFactory(tenant=tenant, visitor=visitor, started_at=now - dt.timedelta(days=days))
+
+    browser.get(f"{live_server.url}/auth/login/")
+    browser.find_element(By.NAME, "login").send_keys("chart@acme.example")
+    browser.find_element(By.NAME, "password").send_keys(DEFAULT_PASSWORD)
+    browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    WebDriverWait(browser, 10).until(lambda b: "/auth/login/" not in b.current_url)
+
+    browser.get(f"{live_server.url}/accounts/{company.pk}")
+    canvas = browser.find_element(By.ID, "visits-chart")
+    WebDriverWait(browser, 10).until(lambda b: canvas.get_attribute("data-rendered") == "true")
+    drawn = browser.execute_script("return Chart.getChart('visits-chart').data.datasets[0].data")
+    assert len(drawn) == 90
+    assert sum(drawn) == 4
+    assert drawn[-1] == 1
+    assert browser.find_element(By.CSS_SELECTOR, "[data-testid=company-name]").text == XSS
+    assert (
+        browser.execute_script(
+            "return document.querySelectorAll('script:not([src]):not([type])').length"
+        )
+        == 0
+    )
+    if shot := os.environ.get("SALESMONK_SCREENSHOT_DIR"):
+        browser.save_screenshot(os.path.join(shot, "company.png"))
+    browser.get(f"{live_server.url}/visitors/")
+    assert browser.find_element(By.CSS_SELECTOR, "[data-testid=visitor-row] a").text.startswith(XSS)
+    if shot := os.environ.get("SALESMONK_SCREENSHOT_DIR"):
+        browser.save_screenshot(os.path.join(shot, "visitors.png"))
+    browser.get(f"{live_server.url}/contact/details/{visitor.pk}")
+    assert browser.find_element(By.CSS_SELECTOR, "[data-testid=visitor-name]").text == XSS
+    if shot := os.environ.get("SALESMONK_SCREENSHOT_DIR"):
+        browser.save_screenshot(os.path.join(shot, "visitor.png"))
