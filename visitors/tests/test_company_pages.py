@@ -237,11 +237,11 @@ def chart_data(response) -> dict:
 def test_chart_counts_sessions_per_day_over_30_or_90_days(
     owner_client: Client, tenant: Tenant, outsider: Membership
 ) -> None:
-    company = CompanyFactory(tenant=tenant, domain="initech.com", name="Initech")
-    ann = VisitorFactory(tenant=tenant, company=company)
-    bob = VisitorFactory(tenant=tenant, company=company)
-    other = VisitorFactory(tenant=tenant)  # another company's sessions are not counted
     now = dt.datetime(2026, 3, 31, 15, 0, tzinfo=dt.UTC)
+    company = CompanyFactory(tenant=tenant, domain="initech.com", name="Initech")
+    ann = VisitorFactory(tenant=tenant, company=company, last_seen_at=now)
+    bob = VisitorFactory(tenant=tenant, company=company, last_seen_at=now)
+    other = VisitorFactory(tenant=tenant, last_seen_at=now)  # another company's: not counted
     for visitor, at in [
         (ann, now - dt.timedelta(hours=1)),
         (bob, now - dt.timedelta(hours=2)),
@@ -288,19 +288,22 @@ def test_detail_query_count_is_fixed(
     owner_client: Client, tenant: Tenant, django_assert_num_queries
 ) -> None:
     company = companies_with_accounts(tenant, 1)[0]
+    now = timezone.now()
+    company.visitors.update(last_seen_at=now)
     account = AccountFactory._meta.model.objects.get(tenant=tenant, domain=company.domain)
     url = reverse("company_detail", args=[company.pk])
     OpportunityFactory(tenant=tenant, account=account)
     owner_client.get(url)
     # session, user, membership, company, account, owner, opportunities, visitors,
-    # visitor count, recent visits, chart, Salesforce instance URL
-    with django_assert_num_queries(12):
+    # visitor count, recent visits, visitors seen in the chart's window, chart,
+    # Salesforce instance URL
+    with django_assert_num_queries(13):
         owner_client.get(url)
     for _ in range(10):
-        visitor = VisitorFactory(tenant=tenant, company=company)
-        SessionFactory(tenant=tenant, visitor=visitor)
+        visitor = VisitorFactory(tenant=tenant, company=company, last_seen_at=now)
+        SessionFactory(tenant=tenant, visitor=visitor, started_at=now)
         OpportunityFactory(tenant=tenant, account=account)
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(13):
         response = owner_client.get(url)
     assert len(response.context["detail"].opportunities) == 11
 
@@ -350,8 +353,10 @@ def test_chart_draws_in_a_browser_and_names_stay_text(browser, live_server) -> N
     )
     tenant = owner.tenant
     company = CompanyFactory(tenant=tenant, domain="evil.com", name=XSS)
-    visitor = VisitorFactory(tenant=tenant, company=company, first_name=XSS, last_name="")
     now = timezone.now()
+    visitor = VisitorFactory(
+        tenant=tenant, company=company, first_name=XSS, last_name="", last_seen_at=now
+    )
     for days in (0, 1, 1, 5):
         SessionFactory(tenant=tenant, visitor=visitor, started_at=now - dt.timedelta(days=days))
 
