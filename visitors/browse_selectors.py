@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
-import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -50,6 +49,7 @@ from visitors.models import (
 )
 from visitors.segments import customer_accounts
 from visitors.selectors import VisitorInCrm, visitors_in_crm
+from visitors.user_agents import device_label
 
 PAGE_SIZE = 25
 COUNT_CAP = 1000
@@ -369,32 +369,6 @@ def visitor_detail(*, tenant: Tenant, visitor: Visitor) -> VisitorDetail:
         chats=chats,
         meetings=meetings,
     )
-
-
-_BROWSERS = (
-    ("Edge", re.compile(r"Edg(e|A|iOS)?/")),
-    ("Opera", re.compile(r"OPR/|Opera")),
-    ("Firefox", re.compile(r"Firefox/|FxiOS/")),
-    ("Chrome", re.compile(r"Chrome/|CriOS/")),
-    ("Safari", re.compile(r"Safari/")),
-)
-_SYSTEMS = (
-    ("iOS", re.compile(r"iPhone|iPad|iPod")),
-    ("Android", re.compile(r"Android")),
-    ("Windows", re.compile(r"Windows")),
-    ("macOS", re.compile(r"Mac OS X|Macintosh")),
-    ("ChromeOS", re.compile(r"CrOS")),
-    ("Linux", re.compile(r"Linux")),
-)
-
-
-def device_label(user_agent: str) -> str:
-    """ "Chrome on macOS" from a user agent: enough to tell a visitor's devices apart."""
-    browser = next((name for name, pattern in _BROWSERS if pattern.search(user_agent)), "")
-    system = next((name for name, pattern in _SYSTEMS if pattern.search(user_agent)), "")
-    if browser and system:
-        return f"{browser} on {system}"
-    return browser or system or "Unknown device"
 
 
 # --- Company detail ------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from crm.factories import (
 from crm.models import OpportunityStatus
 from integrations.models import SalesforceConnection
 from salesmonk.tenants.models import Membership, Tenant
-from visitors.browse_selectors import Cursor, device_label
+from visitors.browse_selectors import Cursor
 from visitors.models import ChatMessage, EventType, Segment, Visitor
 from visitors.tests.browse_factories import (
     SEEN,
@@ -34,6 +34,7 @@ from visitors.tests.browse_factories import (
     SessionFactory,
     VisitorFactory,
 )
+from visitors.user_agents import device_label
 
 pytestmark = pytest.mark.django_db
 
