@@ -347,3 +347,29 @@ def test_filter_bar_template_renders_escaped(tenant: Tenant, crm: dict[str, Any]
     assert "&lt;script&gt;" in html
     assert 'data-testid="filter-errors"' in html
     assert '<details class="filter-more" open>' in html
+
+
+def test_pages_cost_a_fixed_number_of_queries(
+    owner_client: Client, tenant: Tenant, crm: dict[str, Any], django_assert_num_queries: Any
+) -> None:
+    for n in range(5):
+        AccountFactory(tenant=tenant, type=f"Type {n}")
+    segment = SegmentFactory(tenant=tenant, filters={"owner_ids": ["me"]})
+    # session, user, membership; CRM users, stages, lead statuses for the form's choices
+    with django_assert_num_queries(6):
+        assert owner_client.get(reverse("segment_create")).status_code == 200
+    with django_assert_num_queries(7):  # + the segment
+        url = reverse("segment_edit", kwargs={"segment_id": segment.pk})
+        assert owner_client.get(url).status_code == 200
+    # + the rule, account types, and the preview: account count and names, companies,
+    # visitor count and names
+    with django_assert_num_queries(10):
+        assert owner_client.get(reverse("settings_customers")).status_code == 200
+
+
+def test_a_broken_saved_segment_counts_nobody(
+    owner_client: Client, tenant: Tenant, crm: dict[str, Any]
+) -> None:
+    SegmentFactory(tenant=tenant, name="Broken", filters={"colour": "red"})
+    rows = owner_client.get(reverse("segment_list")).context["rows"]
+    assert [(r["segment"].name, r["count"]) for r in rows] == [("Broken", 0)]

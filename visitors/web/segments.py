@@ -109,7 +109,7 @@ def _save(request: HttpRequest, form: SegmentForm, segment: Segment | None) -> S
 def segment_list(request: HttpRequest) -> HttpResponse:
     """Every segment with a summary of its filters and how many it holds right now."""
     tenant = request.tenant  # type: ignore[attr-defined]
-    segments = list(Segment.objects.for_tenant(tenant).select_related("created_by"))
+    segments = list(Segment.objects.for_tenant(tenant))
     parsed: list[SegmentFilters] = []
     for segment in segments:
         try:
