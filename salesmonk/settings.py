@@ -142,6 +142,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "salesmonk.tenants.context_processors.current_tenant",
+                "integrations.context_processors.salesforce",
             ],
         },
     },

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('tenants', '0002_membership_slack_user_id'),
-        ('visitors', '0003_segment_filter_indexes'),
+        ('visitors', '0004_browse_indexes'),
     ]
 
     operations = [

@@ -103,6 +103,18 @@ class Visitor(TenantOwnedModel):
         indexes = [
             models.Index(fields=["tenant", "-last_seen_at"], name="visitors_visitor_recent"),
             models.Index(fields=["tenant", "email"], name="visitors_visitor_email"),
+            # The Visitors page: live visitors, keyset-paginated on (last seen, id).
+            models.Index(
+                fields=["tenant", "-last_seen_at", "-id"],
+                name="visitors_visitor_live_page",
+                condition=models.Q(merged_into__isnull=True),
+            ),
+            # Companies: a company's latest visitor, its visitor count, its visitors' sessions.
+            models.Index(
+                fields=["company", "last_seen_at", "id"],
+                name="visitors_visitor_company_seen",
+                condition=models.Q(merged_into__isnull=True),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -10,6 +10,7 @@ from salesmonk.tenants.testing import cross_tenant_case
 from visitors.models import AlertKind, Segment
 from visitors.services import alerts as alert_services
 from visitors.services.sites import site_create
+from visitors.tests.browse_factories import CompanyFactory, VisitorFactory
 
 
 @cross_tenant_case("settings_site_edit")
@@ -72,3 +73,21 @@ def segment_of(tenant: Tenant) -> dict[str, Any]:
 def deletable_segment_of(tenant: Tenant) -> dict[str, Any]:
     segment = Segment.objects.create(tenant=tenant, name="Their other segment")
     return {"segment_id": segment.pk}
+
+
+# --- Visitors and Companies pages ----------------------------------------------------------
+
+
+@cross_tenant_case("visitor_detail", methods=("get",))
+def visitor_of(tenant: Tenant) -> dict[str, Any]:
+    return {"visitor_id": VisitorFactory(tenant=tenant).pk}
+
+
+@cross_tenant_case("company_detail", methods=("get",))
+def company_of(tenant: Tenant) -> dict[str, Any]:
+    company = CompanyFactory(tenant=tenant)
+    VisitorFactory(tenant=tenant, company=company)
+    return {"company_id": company.pk}
+
+
+# --- end of Visitors and Companies pages ---------------------------------------------------
