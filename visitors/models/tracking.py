@@ -198,9 +198,16 @@ class Event(TenantOwnedModel):
 
     id = models.BigAutoField(primary_key=True)
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+")
-    visitor = models.ForeignKey(Visitor, on_delete=models.CASCADE, related_name="events")
+    # No single-column indexes on `visitor` and `session`: the composite `visitors_event_visitor`
+    # and `visitors_event_session` below serve those lookups, and every index is paid for on
+    # each ingested event.
+    visitor = models.ForeignKey(
+        Visitor, on_delete=models.CASCADE, related_name="events", db_index=False
+    )
     device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="+")
-    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="events")
+    session = models.ForeignKey(
+        Session, on_delete=models.CASCADE, related_name="events", db_index=False
+    )
     type = models.CharField(max_length=8, choices=EventType.choices)
     occurred_at = models.DateTimeField()
     received_at = models.DateTimeField()
