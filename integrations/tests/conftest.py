@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import secrets
+from collections.abc import Callable, Iterator
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -90,5 +91,29 @@ def outsider_org(sf_emulator: RunningEmulator, sf_org: EmulatedOrg):
         ],
     )
     org.client_id, org.client_secret = sf_org.client_id, sf_org.client_secret
+    yield org
+    delete_org(sf_emulator.base_url, org.name)
+
+
+@pytest.fixture
+def org_for_live_server(settings, sf_emulator, live_server) -> Iterator[EmulatedOrg]:
+    """An org whose connected app accepts the live server's callback."""
+    name = f"browser-{secrets.token_hex(3)}"
+    org = create_org(
+        sf_emulator.base_url,
+        name=name,
+        connected_apps=[
+            {
+                "client_id": f"client-{name}",  # what `create_org` reports as the client id
+                "client_secret": "secret-for-browser",
+                "redirect_uris": [f"{live_server.url}/..."],
+            }
+        ],
+    )
+    org.client_secret = "secret-for-browser"
+    settings.SALESFORCE_EMULATOR_URL = sf_emulator.base_url
+    settings.SALESFORCE_CLIENT_ID = org.client_id
+    settings.SALESFORCE_CLIENT_SECRET = org.client_secret
+    settings.SALESMONK_BASE_URL = live_server.url
     yield org
     delete_org(sf_emulator.base_url, org.name)

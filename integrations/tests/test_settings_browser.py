@@ -5,8 +5,6 @@ go to `SALESMONK_SCREENSHOT_DIR` when it is set."""
 from __future__ import annotations
 
 import os
-import secrets
-from collections.abc import Iterator
 
 import pytest
 from selenium.webdriver.common.by import By
@@ -14,37 +12,13 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from crm.factories import UserFactory as CrmUserFactory
 from integrations.models import ConnectionStatus, SalesforceConnection
-from salesforce_emulator.testing import EmulatedOrg, create_org, delete_org
+from salesforce_emulator.testing import EmulatedOrg
 from salesmonk.tenants.factories import DEFAULT_PASSWORD, MembershipFactory, TenantFactory
 from salesmonk.tenants.models import Role
 from salesmonk.tests.browser import browser, chromium  # noqa: F401  (fixtures)
 from visitors.models import Site
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def org_for_live_server(settings, sf_emulator, live_server) -> Iterator[EmulatedOrg]:
-    """An org whose connected app accepts the live server's callback."""
-    name = f"browser-{secrets.token_hex(3)}"
-    org = create_org(
-        sf_emulator.base_url,
-        name=name,
-        connected_apps=[
-            {
-                "client_id": f"client-{name}",  # what `create_org` reports as the client id
-                "client_secret": "secret-for-browser",
-                "redirect_uris": [f"{live_server.url}/..."],
-            }
-        ],
-    )
-    org.client_secret = "secret-for-browser"
-    settings.SALESFORCE_EMULATOR_URL = sf_emulator.base_url
-    settings.SALESFORCE_CLIENT_ID = org.client_id
-    settings.SALESFORCE_CLIENT_SECRET = org.client_secret
-    settings.SALESMONK_BASE_URL = live_server.url
-    yield org
-    delete_org(sf_emulator.base_url, org.name)
 
 
 def shot(browser, name: str) -> None:  # noqa: F811
