@@ -11,13 +11,14 @@ from __future__ import annotations
 import datetime as dt
 import random
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from django.utils import timezone
 
 from crm.models import Account, Contact, Lead
 from salesmonk.tenants.models import Tenant, User
 from visitors.models import Device, EventType, Site
-from visitors.payload import EventIn, utm_from_url
+from visitors.payload import EventIn, utm_from_query
 from visitors.services.ingest import events_record
 from visitors.services.sites import site_create
 
@@ -160,7 +161,7 @@ def _session(
                 path=path,
                 title=title,
                 referrer=referrer,
-                utm=utm_from_url(url),
+                utm=utm_from_query(urlsplit(url).query),
             )
         )
         at += dt.timedelta(seconds=rng.randint(20, 240))
