@@ -199,7 +199,7 @@ def visitors_in_crm(
         Opportunity.objects.for_tenant(tenant)
         .filter(account_id__in=account_ids, remote_was_deleted=False, status=OpportunityStatus.OPEN)
         .select_related("stage", "owner")
-        .defer("remote_data", "description", "stage__remote_data", "owner__remote_data")
+        .defer("remote_data", "description", "stage__remote_data", "owner__remote_data")  # unshown
         .order_by("close_date", "name", "remote_id")
     ):
         opportunities[opp.account_id].append(opp)
