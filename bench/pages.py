@@ -23,6 +23,7 @@ COUNT over all visitors) and `visitors_in_crm` called once per row — at the fi
 page 2,000 (offset 50,000).
 
     .venv/bin/python bench/pages.py [--database-url postgres://…] [--requests 200]
+        [--reuse] [--pages-only]
 
 Prints progress on stderr and one JSON line of figures on stdout.
 """
@@ -336,6 +337,12 @@ def main() -> None:
     parser.add_argument(
         "--reuse", action="store_true", help="measure the database a previous run generated"
     )
+    parser.add_argument(
+        "--pages-only",
+        action="store_true",
+        help="only the lists' first pages, deep pages and detail pages (no customer exclusion, "
+        "no naive baselines): a before/after comparison in a few minutes",
+    )
     args = parser.parse_args()
 
     load_before = os.getloadavg()
@@ -406,12 +413,13 @@ def main() -> None:
     figures["visitors_deep"] = measure(client, "visitors deep pages", n, follow_older)
     # The segment engine's customer exclusion costs about a second per request at this size:
     # a quarter of the requests keeps the run within minutes.
-    figures["visitors_exclude_customers"] = measure(
-        client,
-        "visitors, exclude customers",
-        max(1, n // 4),
-        lambda i, r: "/visitors/?exclude_customers=1",
-    )
+    if not args.pages_only:
+        figures["visitors_exclude_customers"] = measure(
+            client,
+            "visitors, exclude customers",
+            max(1, n // 4),
+            lambda i, r: "/visitors/?exclude_customers=1",
+        )
     with connection.cursor() as cursor:
         cursor.execute(
             """SELECT id FROM visitors_visitor WHERE tenant_id = %s AND merged_into_id IS NULL
@@ -439,18 +447,19 @@ def main() -> None:
         client, "company detail (largest first)", n, lambda i, r: f"/accounts/{company_ids[i]}"
     )
 
-    log("baseline: OFFSET pagination + exact COUNT + visitors_in_crm per row")
-    keyset_rows_page = browse_selectors.visitor_rows_page
-    browse_selectors.visitor_rows_page = naive_rows_page
-    try:
-        figures["baseline_naive_first"] = measure(
-            client, "naive first page", n, lambda i, r: "/visitors/"
-        )
-        figures["baseline_naive_page_2000"] = measure(
-            client, "naive page 2,000", n, lambda i, r: "/visitors/?after=2000"
-        )
-    finally:
-        browse_selectors.visitor_rows_page = keyset_rows_page
+    if not args.pages_only:
+        log("baseline: OFFSET pagination + exact COUNT + visitors_in_crm per row")
+        keyset_rows_page = browse_selectors.visitor_rows_page
+        browse_selectors.visitor_rows_page = naive_rows_page
+        try:
+            figures["baseline_naive_first"] = measure(
+                client, "naive first page", n, lambda i, r: "/visitors/"
+            )
+            figures["baseline_naive_page_2000"] = measure(
+                client, "naive page 2,000", n, lambda i, r: "/visitors/?after=2000"
+            )
+        finally:
+            browse_selectors.visitor_rows_page = keyset_rows_page
 
     goal = ("visitors_first", "visitors_deep", "visitor_detail", "company_detail")
     print(
@@ -467,10 +476,16 @@ def main() -> None:
                 "generate_seconds": round(generate_seconds, 1),
                 **figures,
                 "goal_p95_50ms_met": all(figures[k]["p95_ms"] <= 50 for k in goal),
-                "deep_vs_naive_p95": round(
-                    figures["baseline_naive_page_2000"]["p95_ms"]
-                    / figures["visitors_deep"]["p95_ms"],
-                    1,
+                **(
+                    {}
+                    if args.pages_only
+                    else {
+                        "deep_vs_naive_p95": round(
+                            figures["baseline_naive_page_2000"]["p95_ms"]
+                            / figures["visitors_deep"]["p95_ms"],
+                            1,
+                        )
+                    }
                 ),
                 "load_avg_before": [round(x, 2) for x in load_before],
                 "load_avg_after": [round(x, 2) for x in os.getloadavg()],

@@ -53,8 +53,24 @@ class PersonMatch:
         return record
 
 
+# The raw records and the JSON lists of addresses, emails and phones are the bulk of a
+# mirrored row and cost most of the CPU of reading one (JSON decoding); the matches below
+# are read for pages and notifications, which never show them. Deferred, they still load
+# (one query) if something does read them.
+_PERSON_DEFERRED = ("remote_data", "email_addresses", "phone_numbers", "addresses")
+_ACCOUNT_DEFERRED = ("remote_data", "addresses", "phone_numbers", "description")
+
+
+def _deferred(prefix: str, names: Iterable[str]) -> list[str]:
+    return [f"{prefix}{name}" for name in names]
+
+
 def _live_accounts(tenant: Tenant) -> QuerySet[Account]:
-    return Account.objects.for_tenant(tenant).filter(remote_was_deleted=False)
+    return (
+        Account.objects.for_tenant(tenant)
+        .filter(remote_was_deleted=False)
+        .defer(*_ACCOUNT_DEFERRED)
+    )
 
 
 def _live_contacts(tenant: Tenant) -> QuerySet[Contact]:
@@ -62,6 +78,11 @@ def _live_contacts(tenant: Tenant) -> QuerySet[Contact]:
         Contact.objects.for_tenant(tenant)
         .filter(remote_was_deleted=False)
         .select_related("account", "owner")
+        .defer(
+            *_PERSON_DEFERRED,
+            *_deferred("account__", _ACCOUNT_DEFERRED),
+            "owner__remote_data",
+        )
         .order_by(*PERSON_PREFERENCE)
     )
 
@@ -71,6 +92,13 @@ def _live_leads(tenant: Tenant) -> QuerySet[Lead]:
         Lead.objects.for_tenant(tenant)
         .filter(remote_was_deleted=False)
         .select_related("owner", "converted_contact__account", "converted_contact__owner")
+        .defer(
+            *_PERSON_DEFERRED,
+            "owner__remote_data",
+            *_deferred("converted_contact__", _PERSON_DEFERRED),
+            *_deferred("converted_contact__account__", _ACCOUNT_DEFERRED),
+            "converted_contact__owner__remote_data",
+        )
         .order_by(*PERSON_PREFERENCE)
     )
 
@@ -138,6 +166,21 @@ def people_for_emails(*, tenant: Tenant, emails: Iterable[str]) -> dict[str, Per
         for lead in _live_leads(tenant).filter(email__in=remaining):
             if lead.email not in found:
                 found[lead.email] = _lead_match(lead, "email")
+    return {value: found[key] for value, key in keys.items() if key in found}
+
+
+def people_for_phones(*, tenant: Tenant, phones: Iterable[str]) -> dict[str, PersonMatch]:
+    """`person_match` by phone (no email) for many phones: one query for contacts, one for
+    leads (only for the phones no contact has), keyed by the values given."""
+    keys = {value: key for value in phones if (key := normalize_phone(value))}
+    found: dict[str, PersonMatch] = {}
+    for contact in _live_contacts(tenant).filter(phone__in=set(keys.values())):
+        found.setdefault(contact.phone, PersonMatch(contact=contact, lead=None, matched_on="phone"))
+    remaining = set(keys.values()) - set(found)
+    if remaining:
+        for lead in _live_leads(tenant).filter(phone__in=remaining):
+            if lead.phone not in found:
+                found[lead.phone] = _lead_match(lead, "phone")
     return {value: found[key] for value, key in keys.items() if key in found}
 
 

@@ -15,7 +15,12 @@ from django.db.models.expressions import Col
 
 from crm.models import Account, Contact, Lead, Opportunity, OpportunityStatus
 from crm.models import User as CrmUser
-from crm.selectors import PersonMatch, accounts_for_domains, people_for_emails, person_match
+from crm.selectors import (
+    PersonMatch,
+    accounts_for_domains,
+    people_for_emails,
+    people_for_phones,
+)
 from salesmonk.tenants.models import Tenant
 from visitors.models import Site, Visitor
 
@@ -160,18 +165,22 @@ class VisitorInCrm:
 def visitors_in_crm(
     *, tenant: Tenant, visitors: Iterable[Visitor]
 ) -> dict[uuid.UUID, VisitorInCrm]:
-    """`VisitorInCrm` for many visitors in a fixed number of queries (pages, notifications
-    and the write sync all ask this for lists): people by email in two, phone fallbacks one
-    by one (only for visitors with a phone and no email match), accounts by company domain
-    in one, open opportunities in one."""
+    """`VisitorInCrm` for many visitors in a fixed number of queries (pages and
+    notifications ask this for lists): people by email in two, by phone in two more (only
+    for visitors with a phone and no email match: `person_match`'s order, contact then
+    lead, email before phone), accounts by company domain in one, open opportunities in
+    one, account owners in one. The CRM rows are read without their raw records."""
     visitors = list(visitors)
     by_email = people_for_emails(tenant=tenant, emails=[v.email for v in visitors if v.email])
-    people: dict[uuid.UUID, PersonMatch | None] = {}
-    for v in visitors:
-        match = by_email.get(v.email) if v.email else None
-        if match is None and v.phone:
-            match = person_match(tenant=tenant, phone=v.phone)
-        people[v.pk] = match
+    people: dict[uuid.UUID, PersonMatch | None] = {
+        v.pk: by_email.get(v.email) if v.email else None for v in visitors
+    }
+    phones = [v.phone for v in visitors if v.phone and people[v.pk] is None]
+    if phones:
+        by_phone = people_for_phones(tenant=tenant, phones=phones)
+        for v in visitors:
+            if people[v.pk] is None and v.phone:
+                people[v.pk] = by_phone.get(v.phone)
     domains = [v.company.domain for v in visitors if v.company_id and v.company]
     by_domain = accounts_for_domains(tenant=tenant, domains=domains)
 
@@ -190,12 +199,16 @@ def visitors_in_crm(
         Opportunity.objects.for_tenant(tenant)
         .filter(account_id__in=account_ids, remote_was_deleted=False, status=OpportunityStatus.OPEN)
         .select_related("stage", "owner")
+        .defer("remote_data", "description", "stage__remote_data", "owner__remote_data")  # unshown
         .order_by("close_date", "name", "remote_id")
     ):
         opportunities[opp.account_id].append(opp)
 
     owner_ids = {a.owner_id for a in accounts.values() if a is not None and a.owner_id}
-    account_owners = {u.pk: u for u in CrmUser.objects.for_tenant(tenant).filter(pk__in=owner_ids)}
+    account_owners = {
+        u.pk: u
+        for u in CrmUser.objects.for_tenant(tenant).filter(pk__in=owner_ids).defer("remote_data")
+    }
     result = {}
     for v in visitors:
         person, account = people[v.pk], accounts[v.pk]

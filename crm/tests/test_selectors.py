@@ -13,6 +13,7 @@ from crm.selectors import (
     accounts_for_domains,
     opportunities_for_account,
     people_for_emails,
+    people_for_phones,
     person_match,
 )
 from salesmonk.tenants.models import Membership, Tenant
@@ -243,3 +244,34 @@ def test_opportunities_for_account(tenant: Tenant, outsider: Membership) -> None
 
     assert list(opportunities_for_account(tenant=tenant, account=acme)) == [later, sooner]
     assert list(opportunities_for_account(tenant=outsider.tenant, account=acme)) == []
+
+
+def test_people_for_phones_matches_like_person_match_in_two_queries(
+    tenant: Tenant, outsider_twins: None, django_assert_num_queries: Any
+) -> None:
+    contact = ContactFactory(tenant=tenant, email="", phone=PHONE)
+    LeadFactory(tenant=tenant, email="", phone=PHONE)  # the contact comes first
+    lead = LeadFactory(tenant=tenant, email="", phone="+14155550143")
+    ContactFactory(tenant=tenant, email="", phone="+14155550143", remote_was_deleted=True)
+    converted_to = ContactFactory(tenant=tenant, email="", phone="+14155550150")
+    converted_to.phone = ""
+    converted_to.save()
+    converted = LeadFactory(
+        tenant=tenant, email="", phone="+14155550144", converted_contact=converted_to
+    )
+    given = ["(415) 555-0142", "+14155550143", "+1 415 555 0144", "+14155550199", "junk"]
+
+    with django_assert_num_queries(2):
+        found = people_for_phones(tenant=tenant, phones=given)
+        assert found["+14155550143"].lead.owner.pk == lead.owner_id  # came with the query
+
+    assert {phone: (m.contact, m.lead, m.matched_on) for phone, m in found.items()} == {
+        "(415) 555-0142": (contact, None, "phone"),
+        "+14155550143": (None, lead, "phone"),
+        "+1 415 555 0144": (converted_to, converted, "phone"),
+    }
+    for phone in given:
+        single, batched = person_match(tenant=tenant, phone=phone), found.get(phone)
+        assert (single and (single.contact, single.lead)) == (
+            batched and (batched.contact, batched.lead)
+        )

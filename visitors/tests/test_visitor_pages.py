@@ -107,15 +107,53 @@ def test_list_query_count_does_not_grow_with_rows(
     url = reverse("visitor_list")
     leads_with_visitors(tenant, 1)
     owner_client.get(url)  # session and membership caches warm alike for both counts
-    # session, user, membership, filter bar (segments, CRM users, stages, lead statuses),
-    # count, page, contacts, leads, accounts, opportunities, owners
-    with django_assert_num_queries(14):
+    # session, user, membership, filter bar (segments, CRM users, stages; the lead statuses
+    # were read by the first request and are cached for a minute), count, page, contacts,
+    # leads, accounts, opportunities, owners
+    with django_assert_num_queries(13):
         response = owner_client.get(url)
     assert len(response.context["page"].rows) == 1
     leads_with_visitors(tenant, 30)
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(13):
         response = owner_client.get(url)
     assert len(response.context["page"].rows) == 25
+
+
+def test_phone_only_visitors_are_matched_in_a_fixed_number_of_queries(
+    owner_client: Client, tenant: Tenant, django_assert_num_queries
+) -> None:
+    """Visitors without an email match by phone, contact first then lead, in one query
+    per model for the whole page (not one lookup per visitor)."""
+    url = reverse("visitor_list")
+
+    made: list[Visitor] = []
+
+    def phone_only(n: int) -> None:
+        """Each a lead; every second one also a contact (the first is a lead only)."""
+        for _ in range(n):
+            k = len(made)
+            phone = f"+1415555{next(_bulk_numbers):04}"
+            visitor = VisitorFactory(tenant=tenant, email="", first_name=f"Caller {k}", phone=phone)
+            LeadFactory(tenant=tenant, email="", phone=phone, owner=UserFactory(tenant=tenant))
+            if k % 2:
+                ContactFactory(tenant=tenant, email="", phone=phone, account=None)
+            made.append(visitor)
+
+    phone_only(1)
+    owner_client.get(url)
+    # session, user, membership, filter bar (segments, CRM users, stages), count, page,
+    # contacts by phone, leads by phone (no emails to look up; no accounts, so no
+    # opportunities or account owners)
+    with django_assert_num_queries(10):
+        response = owner_client.get(url)
+    assert len(response.context["page"].rows) == 1
+    phone_only(9)
+    with django_assert_num_queries(10):
+        response = owner_client.get(url)
+    assert len(response.context["page"].rows) == 10
+    kinds = {row.visitor.pk: row.crm.person.kind for row in response.context["page"].rows}
+    assert kinds == {v.pk: "contact" if k % 2 else "lead" for k, v in enumerate(made)}
+    assert {row.crm.person.matched_on for row in response.context["page"].rows} == {"phone"}
 
 
 def test_keyset_pages_walk_forward_and_back_with_ties(owner_client: Client, tenant: Tenant) -> None:
