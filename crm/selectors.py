@@ -141,6 +141,21 @@ def people_for_emails(*, tenant: Tenant, emails: Iterable[str]) -> dict[str, Per
     return {value: found[key] for value, key in keys.items() if key in found}
 
 
+def people_for_phones(*, tenant: Tenant, phones: Iterable[str]) -> dict[str, PersonMatch]:
+    """`person_match` by phone alone for many phones: one query for contacts, one for leads
+    (only for the phones no contact has), keyed by the values given."""
+    keys = {value: key for value in phones if (key := normalize_phone(value))}
+    found: dict[str, PersonMatch] = {}
+    for contact in _live_contacts(tenant).filter(phone__in=set(keys.values())):
+        found.setdefault(contact.phone, PersonMatch(contact=contact, lead=None, matched_on="phone"))
+    remaining = set(keys.values()) - set(found)
+    if remaining:
+        for lead in _live_leads(tenant).filter(phone__in=remaining):
+            if lead.phone not in found:
+                found[lead.phone] = _lead_match(lead, "phone")
+    return {value: found[key] for value, key in keys.items() if key in found}
+
+
 def opportunities_for_account(*, tenant: Tenant, account: Account) -> QuerySet[Opportunity]:
     """The account's live opportunities, latest close date first."""
     return (

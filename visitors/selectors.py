@@ -13,7 +13,7 @@ from django.db.models.expressions import Col
 
 from crm.models import Account, Contact, Lead, Opportunity, OpportunityStatus
 from crm.models import User as CrmUser
-from crm.selectors import PersonMatch, accounts_for_domains, people_for_emails, person_match
+from crm.selectors import PersonMatch, accounts_for_domains, people_for_emails, people_for_phones
 from salesmonk.tenants.models import Tenant
 from visitors.models import Site, Visitor
 
@@ -132,16 +132,20 @@ def visitors_in_crm(
     *, tenant: Tenant, visitors: Iterable[Visitor]
 ) -> dict[uuid.UUID, VisitorInCrm]:
     """`VisitorInCrm` for many visitors in a fixed number of queries (pages, notifications
-    and the write sync all ask this for lists): people by email in two, phone fallbacks one
-    by one (only for visitors with a phone and no email match), accounts by company domain
-    in one, open opportunities in one."""
+    and the write sync all ask this for lists): people by email in two, by phone in two (only
+    for visitors with a phone and no email match), accounts by company domain in one, open
+    opportunities in one."""
     visitors = list(visitors)
     by_email = people_for_emails(tenant=tenant, emails=[v.email for v in visitors if v.email])
+    by_phone = people_for_phones(
+        tenant=tenant,
+        phones=[v.phone for v in visitors if v.phone and not (v.email and v.email in by_email)],
+    )
     people: dict[uuid.UUID, PersonMatch | None] = {}
     for v in visitors:
         match = by_email.get(v.email) if v.email else None
         if match is None and v.phone:
-            match = person_match(tenant=tenant, phone=v.phone)
+            match = by_phone.get(v.phone)
         people[v.pk] = match
     domains = [v.company.domain for v in visitors if v.company_id and v.company]
     by_domain = accounts_for_domains(tenant=tenant, domains=domains)

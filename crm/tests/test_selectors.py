@@ -13,6 +13,7 @@ from crm.selectors import (
     accounts_for_domains,
     opportunities_for_account,
     people_for_emails,
+    people_for_phones,
     person_match,
 )
 from salesmonk.tenants.models import Membership, Tenant
@@ -243,3 +244,26 @@ def test_opportunities_for_account(tenant: Tenant, outsider: Membership) -> None
 
     assert list(opportunities_for_account(tenant=tenant, account=acme)) == [later, sooner]
     assert list(opportunities_for_account(tenant=outsider.tenant, account=acme)) == []
+
+
+def test_people_for_phones_agrees_with_person_match_in_two_queries(
+    tenant: Tenant, outsider_twins: None, django_assert_num_queries: Any
+) -> None:
+    contact = ContactFactory(tenant=tenant, phone=PHONE)
+    LeadFactory(tenant=tenant, phone=PHONE)
+    lead = LeadFactory(tenant=tenant, phone="+14155550143")
+    converted_to = ContactFactory(tenant=tenant, phone="+14155550199")
+    converted = LeadFactory(tenant=tenant, phone="+14155550144", converted_contact=converted_to)
+    ContactFactory(tenant=tenant, phone="+14155550145", remote_was_deleted=True)
+    phones = ["415.555.0142", "+1 415 555 0143", "(415) 555-0144", "+14155550145", "junk"]
+
+    with django_assert_num_queries(2):
+        found = people_for_phones(tenant=tenant, phones=phones)
+
+    assert {phone: (m.contact, m.lead, m.matched_on) for phone, m in found.items()} == {
+        "415.555.0142": (contact, None, "phone"),
+        "+1 415 555 0143": (None, lead, "phone"),
+        "(415) 555-0144": (converted_to, converted, "phone"),
+    }
+    for phone in phones:
+        assert found.get(phone) == person_match(tenant=tenant, phone=phone)
