@@ -1,21 +1,19 @@
 """The segment engine: which visitors and companies match a set of filters over tracking and
 CRM data. Reads only; saving segments and the customer rule is `visitors.services.segments`.
 
-Who a visitor is in the CRM follows `visitors.selectors.visitors_in_crm`, expressed in SQL so
-lists stay lazy querysets that paginate and count in the database:
+Who a visitor is in the CRM is the match stored on the visitor row (`crm_contact`,
+`crm_lead`, `crm_account`, `crm_owner`), which `visitors.services.crm_match` computes with
+`visitors.selectors.visitors_in_crm` itself, so filters agree with the pages and alerts:
 
-- the person is the live Contact with the visitor's email (the preferred one when several
-  share it), else the live Lead with that email that was not converted (a converted lead
-  is represented by the contact it became). The phone fallback of the detail pages is not
-  used by filters: a visitor known only by phone counts as not in the CRM here;
-- the account is the person's contact's (live) account, else the live Account whose
-  `domain` is the visitor's company domain;
-- the owner is the person's owner, else the account's owner.
+- "contact" has a contact (a converted lead counts as the contact it became), "lead" a lead
+  and no contact, "account" only an account (the company's domain), "none" nothing;
+- the owner is the person's owner, else the account's; customer and opportunity filters use
+  the stored account.
 
-Merged visitors never appear and CRM rows deleted remotely are ignored. Every account-based
-condition (owner, customer, opportunities) is written as a cheap pre-filter (the visitor's
-email or company domain is among the candidates, a hashed semi-join) AND the exact
-correlated check, so PostgreSQL runs the per-row subqueries only for candidates.
+Every visitor condition is an indexed column lookup (`(tenant, crm_owner)`,
+`(tenant, crm_account)`) or a semi-join on a small set of accounts. Merged visitors never
+appear and CRM rows deleted remotely are ignored. Companies find their account by domain
+(the live `(tenant, domain)` index of accounts).
 """
 
 from __future__ import annotations
@@ -29,7 +27,6 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import (
-    Case,
     Exists,
     F,
     Func,
@@ -38,14 +35,11 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
-    UUIDField,
-    When,
 )
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from crm.models import Account, Contact, Lead, MemberLink, Opportunity, OpportunityStatus
-from crm.selectors import ACCOUNT_PREFERENCE, PERSON_PREFERENCE
+from crm.models import Account, MemberLink, Opportunity, OpportunityStatus
+from crm.selectors import ACCOUNT_PREFERENCE
 from salesmonk.tenants.models import Membership, Tenant
 from visitors.models import Company, CustomerRule, Segment, SegmentTarget, Visitor
 
@@ -274,104 +268,6 @@ def _owner_q(field: str, explicit: list[str], mine: QuerySet[MemberLink] | None)
 # --- visitors ------------------------------------------------------------------------------
 
 
-class _VisitorCrm:
-    """Correlated expressions (relative to a Visitor row) for its person, account, owner."""
-
-    def __init__(self, tenant: Tenant) -> None:
-        self.tenant = tenant
-        by_email = Q(email=OuterRef("email")) & ~Q(email="")
-        self.contacts = _live(Contact, tenant).filter(by_email)
-        self.leads = _live(Lead, tenant).filter(
-            by_email, converted_at__isnull=True, converted_contact_remote_id=""
-        )
-        contact = self.contacts.order_by(*PERSON_PREFERENCE)
-        lead = self.leads.order_by(*PERSON_PREFERENCE)
-        self.has_contact = Exists(self.contacts)
-        self.has_lead = Exists(self.leads)
-        self.lead_status = Subquery(lead.values("lead_status")[:1])
-        contact_account = Subquery(
-            contact.annotate(
-                live_account=Case(
-                    When(account__remote_was_deleted=False, then=F("account_id")),
-                    output_field=UUIDField(),
-                )
-            ).values("live_account")[:1]
-        )
-        domain_account = Subquery(
-            _live(Account, tenant)
-            .filter(domain=OuterRef("company__domain"))
-            .exclude(domain="")
-            .order_by(*ACCOUNT_PREFERENCE)
-            .values("pk")[:1]
-        )
-        self.account = Coalesce(contact_account, domain_account, output_field=UUIDField())
-        person_owner = Case(
-            When(self.has_contact, then=Subquery(contact.values("owner_id")[:1])),
-            default=Subquery(lead.values("owner_id")[:1]),
-            output_field=UUIDField(),
-        )
-        account_owner = Subquery(
-            Account.objects.for_tenant(tenant)
-            .filter(pk=OuterRef("_sm_account"))
-            .values("owner_id")[:1]
-        )
-        self.owner = Coalesce(person_owner, account_owner, output_field=UUIDField())
-
-    def _contact_emails(self, condition: Q) -> QuerySet[Contact]:
-        return _live(Contact, self.tenant).filter(condition).exclude(email="").values("email")
-
-    def _companies(self, accounts: QuerySet[Account]) -> QuerySet[Company]:
-        domains = accounts.exclude(domain="").values("domain")
-        return Company.objects.for_tenant(self.tenant).filter(domain__in=domains).values("pk")
-
-    @staticmethod
-    def _company_in(companies: QuerySet[Company]) -> Q:
-        # Never NULL (a visitor without a company is simply not in), so negations hold.
-        return Q(company_id__isnull=False) & Q(company_id__in=companies)
-
-    def account_candidates(self, accounts: QuerySet[Account]) -> Q:
-        """A superset of the visitors whose account is in `accounts`, cheap to test."""
-        ids = accounts.values("pk")
-        return Q(email__in=self._contact_emails(Q(account__in=ids))) | self._company_in(
-            self._companies(accounts)
-        )
-
-    def account_in(self, accounts: QuerySet[Account]) -> Q:
-        """Visitors whose account is one of `accounts`. Set-based where the answer is
-        certain: every live contact with their email has a live account in the set, or no
-        contact has their email and every live account on their company's domain is in the
-        set. Only the remaining candidates run the exact per-row check. Each set appears
-        once in the SQL (PostgreSQL hashes each occurrence separately)."""
-        ids = accounts.values("pk")
-        others = _live(Account, self.tenant).exclude(pk__in=ids)
-        emails_in = self._contact_emails(Q(account__in=ids))
-        emails_out = self._contact_emails(~Q(account__in=ids) | Q(account__isnull=True))
-        exact = Q(_sm_account__isnull=False) & Q(
-            Exists(accounts.filter(pk=OuterRef("_sm_account")))
-        )
-        by_contact = Q(email__in=emails_in) & (~Q(email__in=emails_out) | exact)
-        by_domain = self._company_in(self._companies(accounts)) & (
-            (~Q(email__in=self._contact_emails(Q())) & ~self._company_in(self._companies(others)))
-            | exact
-        )
-        return by_contact | by_domain
-
-    def account_not_in(self, accounts: QuerySet[Account]) -> Q:
-        """Visitors without an account, or whose account is not one of `accounts`. Most
-        visitors are no candidate at all, so the cheap test comes first and the exact check
-        runs for candidates only (the "certain" sets of `account_in` cost more than they
-        save here)."""
-        return (
-            ~self.account_candidates(accounts)
-            | Q(_sm_account__isnull=True)
-            | ~Q(Exists(accounts.filter(pk=OuterRef("_sm_account"))))
-        )
-
-    def no_account(self) -> Q:
-        """For visitors without a contact: their company's domain has no live account."""
-        return ~self._company_in(self._companies(_live(Account, self.tenant)))
-
-
 def visitors_filtered(
     *,
     tenant: Tenant,
@@ -425,60 +321,38 @@ def _visitors(
     if not _needs_crm(f, exclude_customers):
         return qs
 
-    crm = _VisitorCrm(tenant)
-    qs = qs.alias(_sm_account=crm.account)
     if f.in_crm == "contact":
-        qs = qs.filter(crm.has_contact)
+        qs = qs.filter(crm_contact__isnull=False)
     elif f.in_crm == "lead":
-        qs = qs.filter(~crm.has_contact, crm.has_lead)
+        qs = qs.filter(crm_contact__isnull=True, crm_lead__isnull=False)
     elif f.in_crm == "account":
-        qs = qs.filter(~crm.has_contact, ~crm.has_lead, ~crm.no_account())
+        qs = qs.filter(crm_contact__isnull=True, crm_lead__isnull=True, crm_account__isnull=False)
     elif f.in_crm == "none":
-        qs = qs.filter(~crm.has_contact, ~crm.has_lead, crm.no_account())
+        qs = qs.filter(crm_contact__isnull=True, crm_lead__isnull=True, crm_account__isnull=True)
     if f.lead_statuses:
-        statuses = list(f.lead_statuses)
-        leads = _live(Lead, tenant).filter(
-            lead_status__in=statuses, converted_at__isnull=True, converted_contact_remote_id=""
-        )
-        qs = qs.alias(_sm_lead_status=crm.lead_status).filter(
-            ~crm.has_contact,
-            email__in=leads.exclude(email="").values("email"),
-            _sm_lead_status__in=statuses,
-        )
+        qs = qs.filter(crm_contact__isnull=True, crm_lead__lead_status__in=list(f.lead_statuses))
     if f.owner_ids:
         explicit, mine = _owner_condition(tenant, f.owner_ids, member)
-        owned_accounts = _live(Account, tenant).filter(_owner_q("owner_id", explicit, mine))
-        person_emails = (
-            _live(Contact, tenant)
-            .filter(_owner_q("owner_id", explicit, mine))
-            .exclude(email="")
-            .values("email")
-        )
-        lead_emails = (
-            _live(Lead, tenant)
-            .filter(_owner_q("owner_id", explicit, mine))
-            .exclude(email="")
-            .values("email")
-        )
-        candidates = (
-            crm.account_candidates(owned_accounts)
-            | Q(email__in=person_emails)
-            | Q(email__in=lead_emails)
-        )
-        qs = qs.alias(_sm_owner=crm.owner).filter(candidates, _owner_q("_sm_owner", explicit, mine))
+        qs = qs.filter(_owner_q("crm_owner_id", explicit, mine))
     if f.has_open_opportunity is not None or f.stage_ids:
         with_open = _open_opportunity_accounts(tenant, ())
         if f.has_open_opportunity is True:
-            qs = qs.filter(crm.account_in(with_open))
+            qs = qs.filter(_account_in(with_open))
         elif f.has_open_opportunity is False:
-            qs = qs.filter(crm.account_not_in(with_open))
+            qs = qs.exclude(_account_in(with_open))
         if f.stage_ids:
-            qs = qs.filter(crm.account_in(_open_opportunity_accounts(tenant, f.stage_ids)))
+            qs = qs.filter(_account_in(_open_opportunity_accounts(tenant, f.stage_ids)))
     if f.customer == "only":
-        qs = qs.filter(crm.account_in(customers.accounts))
+        qs = qs.filter(_account_in(customers.accounts))
     if f.customer == "exclude" or exclude_customers:
-        qs = qs.filter(crm.account_not_in(customers.accounts))
+        qs = qs.exclude(_account_in(customers.accounts))
     return qs
+
+
+def _account_in(accounts: QuerySet[Account]) -> Q:
+    """Visitors whose stored account is one of `accounts`. Never NULL (a visitor without an
+    account is simply not in), so its negation keeps them."""
+    return Q(crm_account_id__isnull=False) & Q(crm_account_id__in=accounts.values("pk"))
 
 
 def _visitors_matching(tenant: Tenant, term: str) -> QuerySet[Visitor]:
@@ -649,13 +523,11 @@ def _segment_companies(
 def visitors_of_accounts(*, tenant: Tenant, accounts: QuerySet[Account]) -> QuerySet[Visitor]:
     """The unmerged visitors whose account (as defined above) is one of `accounts`: who a
     customer rule would hide, before it is saved."""
-    crm = _VisitorCrm(tenant)
     return (
         Visitor.objects.for_tenant(tenant)
         .filter(merged_into__isnull=True)
         .select_related("company")
-        .alias(_sm_account=crm.account)
-        .filter(crm.account_in(accounts))
+        .filter(_account_in(accounts))
         .order_by("-last_seen_at", "-id")
     )
 

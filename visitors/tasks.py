@@ -9,10 +9,14 @@ from django_q.tasks import async_task
 from salesmonk.tenants.models import Tenant
 from visitors import alert_selectors
 from visitors.services import alerts
+from visitors.services.crm_match import visitor_crm_match_refresh
 
 log = logging.getLogger(__name__)
 
 SCAN_TASK = "visitors.tasks.alerts_scan"
+CRM_MATCH_TASK = "visitors.tasks.crm_match_refresh"
+# Below django-q2's `retry` (360 s): a long refresh is never handed to a second worker.
+CRM_MATCH_TASK_TIMEOUT = 300
 
 
 def alerts_tick() -> dict[str, int]:
@@ -45,3 +49,16 @@ def alert_send(delivery_id: int) -> str:
 
 def webhook_test(webhook_id: str) -> str:
     return alerts.webhook_test_send(webhook_id=webhook_id)
+
+
+def crm_match_refresh(tenant_id: str) -> dict[str, object]:
+    """After the CRM mirror changed: recompute every visitor's stored match. Safe to run
+    twice (a second run finds nothing changed)."""
+    tenant = Tenant.objects.filter(pk=tenant_id).first()
+    if tenant is None:
+        return {"skipped": "tenant no longer exists"}
+    return {"changed": visitor_crm_match_refresh(tenant=tenant)}
+
+
+def crm_match_refresh_enqueue(tenant_id: object) -> None:
+    async_task(CRM_MATCH_TASK, str(tenant_id), timeout=CRM_MATCH_TASK_TIMEOUT)

@@ -78,6 +78,10 @@ class ReadSync:
     def tenant(self) -> Any:
         return self.connection.tenant
 
+    def changed_records(self) -> bool:
+        """Whether this run created, updated, deleted or merged mirrored records."""
+        return any(c.created or c.updated or c.deleted or c.merged for c in self.counts.values())
+
     # --- entry point -----------------------------------------------------------------------
     def execute(self) -> None:
         crm_services.mirror_upsert(

@@ -10,8 +10,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
+from django.db import transaction
 from django.utils import timezone
 
+from crm.signals import crm_mirror_changed
 from integrations.claims import Claim
 from integrations.models import (
     ConnectionStatus,
@@ -116,4 +118,9 @@ def read_sync_run(
         elif error:
             changes.update(last_error=error, last_error_at=finished)
         claim.release(**changes)
+        if sync is not None and sync.changed_records():
+            # Even a paused or failed run keeps what it wrote: derived data follows it.
+            transaction.on_commit(
+                lambda: crm_mirror_changed.send(sender=ReadSync, tenant_id=tenant.pk)
+            )
     return run

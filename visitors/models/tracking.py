@@ -97,6 +97,23 @@ class Visitor(TenantOwnedModel):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Who the visitor is in Salesforce, as `visitors.selectors.visitors_in_crm` answers it,
+    # stored so segment filters are column lookups. Written only by
+    # `visitors.services.crm_match.visitor_crm_match_refresh`; `crm_matched_at` is when that
+    # last wrote the row (null: never computed yet).
+    crm_contact = models.ForeignKey(
+        "crm.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    crm_lead = models.ForeignKey(
+        "crm.Lead", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    crm_account = models.ForeignKey(
+        "crm.Account", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    crm_owner = models.ForeignKey(
+        "crm.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    crm_matched_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-last_seen_at"]
@@ -115,6 +132,8 @@ class Visitor(TenantOwnedModel):
                 name="visitors_visitor_company_seen",
                 condition=models.Q(merged_into__isnull=True),
             ),
+            models.Index(fields=["tenant", "crm_owner"], name="visitors_visitor_crm_owner"),
+            models.Index(fields=["tenant", "crm_account"], name="visitors_visitor_crm_account"),
         ]
 
     def __str__(self) -> str:

@@ -19,6 +19,7 @@ from crm.models import Account, Contact, Lead
 from salesmonk.tenants.models import Tenant, User
 from visitors.models import Device, EventType, Site
 from visitors.payload import EventIn, utm_from_query
+from visitors.services.crm_match import visitor_crm_match_refresh
 from visitors.services.ingest import events_record
 from visitors.services.sites import site_create
 
@@ -104,6 +105,9 @@ def demo_traffic_generate(
             if traits and rng.random() < 0.1:
                 batch.append(_chat(anonymous_id=anonymous_id, at=batch[-1].occurred_at, n=n))
             events += events_record(tenant=tenant, site=site, events=batch, ip="203.0.113.10")
+    # Anonymous visitors got their company from the IP on the page-view path, which does
+    # not match them to the CRM: match everyone now.
+    visitor_crm_match_refresh(tenant=tenant)
     return DemoTraffic(site=site, visitors=visitors, events=events, created=True)
 
 

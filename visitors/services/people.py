@@ -26,6 +26,7 @@ from visitors.models import (
     Visitor,
     WriteIntent,
 )
+from visitors.services.crm_match import visitor_crm_match_refresh
 from visitors.services.intents import intents_record
 
 _MOVED = (Device, Session, Event, Chat, Meeting, Identity)
@@ -73,7 +74,7 @@ def visitor_identify(
     )
     identity = Identity.objects.select_for_update().get(tenant=tenant, email=email)
     if identity.visitor_id != visitor_id:
-        visitors_merge(tenant=tenant, survivor_id=identity.visitor_id, loser_id=visitor_id)
+        _merge(tenant=tenant, survivor_id=identity.visitor_id, loser_id=visitor_id)
     visitor = Visitor.objects.select_for_update().get(tenant=tenant, pk=identity.visitor_id)
     was_identified = visitor.identified_at is not None
     visitor.email = email
@@ -100,12 +101,22 @@ def visitor_identify(
     if visitor.company_id:
         wanted.append(IntentKind.ACCOUNT)
     intents_record(tenant=tenant, visitor_ids=[visitor.pk], kinds=kinds, only=wanted, activity=True)
+    # Email, phone or company may have changed: filters see who they are in the CRM at once.
+    visitor_crm_match_refresh(tenant=tenant, visitor_ids=[visitor.pk])
     return visitor
 
 
 def visitors_merge(*, tenant: Tenant, survivor_id: uuid.UUID, loser_id: uuid.UUID) -> Visitor:
     """Make two visitors one person: devices, sessions, events, chats, meetings, emails and
-    pending intents move to the survivor, counters add up, the loser points at it."""
+    pending intents move to the survivor, counters add up, the loser points at it. The
+    survivor's CRM match is recomputed (it may have taken the loser's phone or company)."""
+    survivor = _merge(tenant=tenant, survivor_id=survivor_id, loser_id=loser_id)
+    visitor_crm_match_refresh(tenant=tenant, visitor_ids=[survivor.pk])
+    survivor.refresh_from_db()
+    return survivor
+
+
+def _merge(*, tenant: Tenant, survivor_id: uuid.UUID, loser_id: uuid.UUID) -> Visitor:
     locked = {
         v.pk: v
         for v in Visitor.objects.select_for_update()

@@ -9,7 +9,9 @@ import factory
 from django.utils import timezone
 
 from salesmonk.tenants.factories import TenantFactory
+from salesmonk.tenants.models import Tenant
 from visitors.models import Company, Segment, Visitor
+from visitors.services.crm_match import visitor_crm_match_refresh
 
 
 class CompanyFactory(factory.django.DjangoModelFactory):
@@ -41,3 +43,10 @@ class SegmentFactory(factory.django.DjangoModelFactory):
     tenant = factory.SubFactory(TenantFactory)
     name = factory.Sequence(lambda n: f"Segment {n}")
     filters = factory.LazyFunction(dict)
+
+
+def crm_match(*tenants: Tenant) -> None:
+    """Store every visitor's CRM match, as the sync and identification do in production:
+    call it after creating visitors and CRM rows directly with factories."""
+    for tenant in tenants:
+        visitor_crm_match_refresh(tenant=tenant)

@@ -26,7 +26,7 @@ from crm.models import MemberLink, OpportunityStatus
 from salesmonk.tenants.models import Membership, Tenant
 from salesmonk.tests.browser import browser, chromium  # noqa: F401  (fixtures)
 from visitors.models import CustomerRule, Segment
-from visitors.tests.segment_factories import CompanyFactory, VisitorFactory
+from visitors.tests.segment_factories import CompanyFactory, VisitorFactory, crm_match
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -57,20 +57,21 @@ def test_create_a_segment_and_preview_customers(
     rep = UserFactory(tenant=tenant, name="Ann Rep")
     MemberLink.objects.create(tenant=tenant, membership=owner, user=rep)
     stage = StageFactory(tenant=tenant, name="Negotiation")
-    account = AccountFactory(tenant=tenant, name="Initech", domain="initech.example", owner=rep)
+    account = AccountFactory(tenant=tenant, name="Initech", domain="initech.com", owner=rep)
     OpportunityFactory(tenant=tenant, account=account, stage=stage)
-    won = AccountFactory(tenant=tenant, name="Umbrella", domain="umbrella.example", type="Customer")
+    won = AccountFactory(tenant=tenant, name="Umbrella", domain="umbrella.com", type="Customer")
     OpportunityFactory(tenant=tenant, account=won, status=OpportunityStatus.WON)
-    company = CompanyFactory(tenant=tenant, domain="initech.example", name="Initech")
+    company = CompanyFactory(tenant=tenant, domain="initech.com", name="Initech")
     VisitorFactory(
         tenant=tenant, email="peter@initech.example", first_name="Peter", company=company
     )
     ContactFactory(tenant=tenant, email="peter@initech.example", account=account, owner=rep)
     VisitorFactory(
         tenant=tenant,
-        company=CompanyFactory(tenant=tenant, domain="umbrella.example", name="Umbrella"),
+        company=CompanyFactory(tenant=tenant, domain="umbrella.com", name="Umbrella"),
         last_seen_at=timezone.now() - dt.timedelta(hours=2),
     )
+    crm_match(tenant)
     _log_in(browser, live_server, owner)
 
     browser.get(f"{live_server.url}/segments/")

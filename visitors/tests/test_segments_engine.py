@@ -31,7 +31,7 @@ from visitors.segments import (
     segment_visitors,
     visitors_filtered,
 )
-from visitors.tests.segment_factories import CompanyFactory, VisitorFactory
+from visitors.tests.segment_factories import CompanyFactory, VisitorFactory, crm_match
 
 NOW = dt.datetime(2026, 5, 4, 12, 0, tzinfo=dt.UTC)
 
@@ -53,13 +53,13 @@ def build_world(tenant: Tenant, member: Membership) -> World:
     MemberLink.objects.create(tenant=tenant, membership=member, user=users["a"])
     stages = {name: StageFactory(tenant=tenant, name=name) for name in ("Qualify", "Negotiate")}
     accounts = {
-        "open": AccountFactory(tenant=tenant, domain="open.example", owner=users["a"]),
-        "won": AccountFactory(tenant=tenant, domain="won.example", owner=users["c"]),
+        "open": AccountFactory(tenant=tenant, domain="open.com", owner=users["a"]),
+        "won": AccountFactory(tenant=tenant, domain="won.com", owner=users["c"]),
         "typed": AccountFactory(
-            tenant=tenant, domain="cust.example", owner=users["b"], type="Customer - Direct"
+            tenant=tenant, domain="cust.com", owner=users["b"], type="Customer - Direct"
         ),
         "gone": AccountFactory(
-            tenant=tenant, domain="gone.example", owner=users["a"], remote_was_deleted=True
+            tenant=tenant, domain="gone.com", owner=users["a"], remote_was_deleted=True
         ),
     }
     OpportunityFactory(tenant=tenant, account=accounts["open"], stage=stages["Qualify"])
@@ -72,7 +72,7 @@ def build_world(tenant: Tenant, member: Membership) -> World:
     OpportunityFactory(tenant=tenant, account=accounts["won"], status=OpportunityStatus.WON)
     OpportunityFactory(tenant=tenant, account=accounts["typed"], status=OpportunityStatus.LOST)
     companies = {
-        d: CompanyFactory(tenant=tenant, domain=f"{d}.example", name=f"{d.title()} Co")
+        d: CompanyFactory(tenant=tenant, domain=f"{d}.com", name=f"{d.title()} Co")
         for d in ("open", "won", "cust", "gone", "plain")
     }
 
@@ -122,6 +122,7 @@ def build_world(tenant: Tenant, member: Membership) -> World:
     )
     LeadFactory(tenant=tenant, email="fi@open.example", owner=None, lead_status="New")
     VisitorFactory(tenant=tenant, email="ann+old@open.example", merged_into=v["contact"])
+    crm_match(tenant)
     return World(tenant, member, users, accounts, stages, companies, v)
 
 
@@ -161,10 +162,10 @@ TABLE: list[tuple[dict[str, Any], set[str]]] = [
     ({"q": "won co"}, {"account_only"}),
     ({"q": "open.example"}, {"contact", "queue_lead"}),
     ({"in_crm": "contact"}, {"contact"}),
-    ({"in_crm": "lead"}, {"lead", "queue_lead"}),
+    ({"in_crm": "lead"}, {"lead", "converted", "queue_lead"}),
     ({"in_crm": "account"}, {"account_only", "typed"}),
-    ({"in_crm": "none"}, {"converted", "deleted_contact", "gone", "old"}),
-    ({"owner_ids": ["me"]}, {"lead", "queue_lead"}),
+    ({"in_crm": "none"}, {"deleted_contact", "gone", "old"}),
+    ({"owner_ids": ["me"]}, {"lead", "converted", "queue_lead"}),
     ({"owner_ids": ["<b>"]}, {"contact", "typed"}),
     ({"owner_ids": ["<c>"]}, {"account_only"}),
     ({"owner_ids": ["<b>", "<c>"]}, {"contact", "typed", "account_only"}),
@@ -174,7 +175,7 @@ TABLE: list[tuple[dict[str, Any], set[str]]] = [
     ({"stage_ids": ["<Negotiate>"]}, set()),
     ({"lead_statuses": ["Working"]}, {"lead"}),
     ({"lead_statuses": ["Working", "New"]}, {"lead", "queue_lead"}),
-    ({"lead_statuses": ["Closed - Converted"]}, set()),
+    ({"lead_statuses": ["Closed - Converted"]}, {"converted"}),
     ({"utm_source": "google"}, {"contact", "lead"}),
     ({"utm_source": "google", "utm_medium": "cpc"}, {"contact"}),
     ({"utm_source": "Google"}, set()),
@@ -275,6 +276,7 @@ def test_owner_of_a_contact_without_owner_falls_back_to_the_account_owner(world:
         tenant=world.tenant, email="gil@won.example", owner=None, account=world.accounts["won"]
     )
     gil = VisitorFactory(tenant=world.tenant, email="gil@won.example")
+    crm_match(world.tenant)
     owned_by_c = SegmentFilters(owner_ids=(str(world.users["c"].pk),))
     found = visitors_filtered(tenant=world.tenant, filters=owned_by_c, member=None)
     assert set(found) == {world.visitors["account_only"], gil}
@@ -335,7 +337,7 @@ def test_companies_filtered_table(
     filters = SegmentFilters.from_dict(_resolve(world, data))
     with time_machine.travel(NOW, tick=False):
         qs = companies_filtered(tenant=world.tenant, filters=filters, member=world.member)
-        assert {c.domain.removesuffix(".example") for c in qs} == expected
+        assert {c.domain.removesuffix(".com") for c in qs} == expected
         assert qs.count() == len(expected)
 
 
@@ -362,7 +364,7 @@ def test_one_query_for_a_page_and_one_for_the_count(
     world: World, django_assert_num_queries: Any
 ) -> None:
     filters = SegmentFilters(
-        q="example",
+        q="open",
         owner_ids=("me", str(world.users["b"].pk)),
         has_open_opportunity=True,
         stage_ids=(str(world.stages["Qualify"].pk),),
@@ -376,10 +378,10 @@ def test_one_query_for_a_page_and_one_for_the_count(
         with django_assert_num_queries(2):
             rows = list(qs[:50])
             assert qs.count() == 1
-        assert [r.company.domain for r in rows] == ["open.example"]
+        assert [r.company.domain for r in rows] == ["open.com"]
         companies = companies_filtered(tenant=world.tenant, filters=filters, member=world.member)
         with django_assert_num_queries(2):
-            assert [c.domain for c in companies[:50]] == ["open.example"]
+            assert [c.domain for c in companies[:50]] == ["open.com"]
             assert companies.count() == 1
 
 

@@ -24,7 +24,12 @@ from salesmonk.tenants.models import AuditEvent, Membership, Role, Tenant
 from visitors.models import CustomerRule, Segment
 from visitors.segments import SegmentFilters
 from visitors.services.segments import segment_create
-from visitors.tests.segment_factories import CompanyFactory, SegmentFactory, VisitorFactory
+from visitors.tests.segment_factories import (
+    CompanyFactory,
+    SegmentFactory,
+    VisitorFactory,
+    crm_match,
+)
 from visitors.web.filter_form import SegmentFilterForm
 
 NOW = dt.datetime(2026, 5, 4, 12, 0, tzinfo=dt.UTC)
@@ -40,15 +45,15 @@ def crm(tenant: Tenant, owner: Membership) -> dict[str, Any]:
     MemberLink.objects.create(tenant=tenant, membership=owner, user=rep)
     stage = StageFactory(tenant=tenant, name="Qualify")
     customer = AccountFactory(
-        tenant=tenant, name="Won Corp", domain="won.example", owner=other, type="Customer"
+        tenant=tenant, name="Won Corp", domain="won.com", owner=other, type="Customer"
     )
     OpportunityFactory(tenant=tenant, account=customer, status=OpportunityStatus.WON)
     prospect = AccountFactory(
-        tenant=tenant, name="Open Corp", domain="open.example", owner=rep, type="Prospect"
+        tenant=tenant, name="Open Corp", domain="open.com", owner=rep, type="Prospect"
     )
     OpportunityFactory(tenant=tenant, account=prospect, stage=stage)
-    won_co = CompanyFactory(tenant=tenant, domain="won.example", name="Won Corp")
-    open_co = CompanyFactory(tenant=tenant, domain="open.example", name="Open Corp")
+    won_co = CompanyFactory(tenant=tenant, domain="won.com", name="Won Corp")
+    open_co = CompanyFactory(tenant=tenant, domain="open.com", name="Open Corp")
     with time_machine.travel(NOW, tick=False):
         v_won = VisitorFactory(
             tenant=tenant, email="kim@won.example", first_name=XSS, company=won_co
@@ -57,6 +62,7 @@ def crm(tenant: Tenant, owner: Membership) -> dict[str, Any]:
             tenant=tenant, email="lu@open.example", first_name="Lu", company=open_co
         )
     ContactFactory(tenant=tenant, email="lu@open.example", account=prospect, owner=rep)
+    crm_match(tenant)
     return {
         "rep": rep,
         "other": other,

@@ -1,0 +1,103 @@
+"""The Salesforce match stored on each visitor (`Visitor.crm_contact`, `crm_lead`,
+`crm_account`, `crm_owner`, `crm_matched_at`).
+
+`visitor_crm_match_refresh` is the only writer of these columns. It stores exactly what
+`visitors.selectors.visitors_in_crm` answers (email then phone, a converted lead with the
+contact it became, the account of the contact else of the company's domain, the person's
+owner else the account's), so segment filters, pages and alerts agree. It runs when a
+visitor is identified or merged (`visitors.services.people`), after a read sync changed the
+mirror (`crm.signals.crm_mirror_changed` → `visitors.tasks.crm_match_refresh`), and from the
+`visitor_crm_match` command for backfills.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.utils import timezone
+
+from salesmonk.tenants.models import Tenant
+from visitors.models import Visitor
+from visitors.selectors import visitors_in_crm
+
+BATCH_SIZE = 1000
+MATCH_FIELDS = ("crm_contact", "crm_lead", "crm_account", "crm_owner")
+_INPUTS = ("email", "phone", "company_id")
+
+
+def visitor_crm_match_refresh(
+    *, tenant: Tenant, visitor_ids: Iterable[uuid.UUID] | None = None
+) -> int:
+    """Recompute the stored match of the tenant's unmerged visitors (all of them, or those
+    in `visitor_ids`) in batches of `BATCH_SIZE`, walking by id. Only rows whose match
+    changed, or that were never computed, are written. Returns how many were written."""
+    wanted = None if visitor_ids is None else sorted(set(visitor_ids))
+    if wanted is not None and not wanted:
+        return 0
+    written = 0
+    after: uuid.UUID | None = None
+    while True:
+        batch = (
+            Visitor.objects.for_tenant(tenant)
+            .filter(merged_into__isnull=True)
+            .select_related("company")
+            .only(
+                "id",
+                "email",
+                "phone",
+                "company",
+                "company__domain",
+                *MATCH_FIELDS,
+                "crm_matched_at",
+            )
+            .order_by("id")
+        )
+        if wanted is not None:
+            batch = batch.filter(pk__in=wanted)
+        if after is not None:
+            batch = batch.filter(pk__gt=after)
+        visitors = list(batch[:BATCH_SIZE])
+        if not visitors:
+            return written
+        written += _write_changed(tenant, visitors)
+        after = visitors[-1].pk
+        if len(visitors) < BATCH_SIZE:
+            return written
+
+
+def _write_changed(tenant: Tenant, visitors: list[Visitor]) -> int:
+    matches = visitors_in_crm(tenant=tenant, visitors=visitors)
+    now = timezone.now()
+    changed = []
+    for visitor in visitors:
+        match = matches[visitor.pk]
+        values = (
+            match.contact.pk if match.contact else None,
+            match.lead.pk if match.lead else None,
+            match.account.pk if match.account else None,
+            match.owner.pk if match.owner else None,
+        )
+        current = tuple(getattr(visitor, f"{name}_id") for name in MATCH_FIELDS)
+        if values == current and visitor.crm_matched_at is not None:
+            continue
+        for name, value in zip(MATCH_FIELDS, values, strict=True):
+            setattr(visitor, f"{name}_id", value)
+        visitor.crm_matched_at = now
+        changed.append(visitor)
+    if not changed:
+        return 0
+    with transaction.atomic():
+        # A visitor identified or merged since it was read has had its match written by
+        # that change: keep it rather than overwrite it with one computed from old inputs.
+        still = {
+            pk: inputs
+            for pk, *inputs in Visitor.objects.select_for_update(of=("self",))
+            .filter(pk__in=[v.pk for v in changed], merged_into__isnull=True)
+            .order_by("pk")
+            .values_list("pk", *_INPUTS)
+        }
+        current = [v for v in changed if still.get(v.pk) == [getattr(v, name) for name in _INPUTS]]
+        Visitor.objects.bulk_update(current, [*MATCH_FIELDS, "crm_matched_at"])
+    return len(current)

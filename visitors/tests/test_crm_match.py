@@ -1,0 +1,193 @@
+"""The CRM match stored on visitors: what the refresh writes (and does not), agreement of the
+segment engine with `visitors_in_crm`, identification through the ingest endpoint, the
+backfill command and tenant isolation."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+import time_machine
+from django.core.management import CommandError, call_command
+
+from crm.factories import AccountFactory, ContactFactory, LeadFactory
+from crm.models import Contact
+from salesmonk.tenants.models import Membership, Tenant
+from visitors.models import Visitor
+from visitors.segments import IN_CRM_CHOICES, SegmentFilters, visitors_filtered
+from visitors.selectors import visitors_in_crm
+from visitors.services.crm_match import visitor_crm_match_refresh
+from visitors.tests.conftest import Send, page
+from visitors.tests.segment_factories import VisitorFactory, crm_match
+from visitors.tests.test_segments_engine import NOW, World, build_world
+
+LATER = NOW + dt.timedelta(hours=1)
+
+
+@pytest.fixture
+def world(tenant: Tenant, owner: Membership) -> World:
+    """The engine's world plus the cases the filters used to answer differently from the
+    pages: a visitor known only by phone, and a lead converted into a live contact."""
+    with time_machine.travel(NOW, tick=False):
+        w = build_world(tenant, owner)
+        account = w.accounts["won"]
+        ContactFactory(
+            tenant=tenant, email="", phone="+14155550100", owner=w.users["b"], account=account
+        )
+        w.visitors["by_phone"] = VisitorFactory(
+            tenant=tenant, email="pat@nowhere.com", phone="+14155550100"
+        )
+        became = ContactFactory(tenant=tenant, email="", owner=w.users["c"], account=account)
+        LeadFactory(
+            tenant=tenant,
+            email="quinn@conv.com",
+            owner=w.users["a"],
+            converted_at=NOW,
+            converted_contact=became,
+        )
+        w.visitors["converted_live"] = VisitorFactory(tenant=tenant, email="quinn@conv.com")
+        crm_match(tenant)
+    return w
+
+
+@pytest.fixture
+def outsider_world(outsider: Membership) -> World:
+    with time_machine.travel(NOW, tick=False):
+        return build_world(outsider.tenant, outsider)
+
+
+def stored(tenant: Tenant) -> dict[Any, tuple[Any, ...]]:
+    return {
+        pk: rest
+        for pk, *rest in Visitor.objects.for_tenant(tenant).values_list(
+            "pk", "crm_contact", "crm_lead", "crm_account", "crm_owner", "crm_matched_at"
+        )
+    }
+
+
+def test_refresh_writes_exactly_the_rows_whose_match_changed(world: World) -> None:
+    tenant = world.tenant
+    before = stored(tenant)
+    with time_machine.travel(LATER, tick=False):
+        assert visitor_crm_match_refresh(tenant=tenant) == 0
+        ann = world.visitors["contact"]
+        Contact.objects.for_tenant(tenant).filter(email=ann.email).update(owner=world.users["c"])
+        assert visitor_crm_match_refresh(tenant=tenant) == 1
+    after = stored(tenant)
+    assert {pk for pk in before if before[pk] != after[pk]} == {ann.pk}
+    assert after[ann.pk][3:] == [world.users["c"].pk, LATER]
+    # Asking for some visitors looks at them only.
+    Contact.objects.for_tenant(tenant).filter(email=ann.email).update(owner=world.users["a"])
+    other = world.visitors["lead"]
+    assert visitor_crm_match_refresh(tenant=tenant, visitor_ids=[other.pk]) == 0
+    assert visitor_crm_match_refresh(tenant=tenant, visitor_ids=[]) == 0
+    assert visitor_crm_match_refresh(tenant=tenant, visitor_ids=[ann.pk, other.pk]) == 1
+
+
+def test_refresh_walks_in_batches(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("visitors.services.crm_match.BATCH_SIZE", 3)
+    Visitor.objects.for_tenant(world.tenant).update(crm_owner=None, crm_matched_at=None)
+    live = Visitor.objects.for_tenant(world.tenant).filter(merged_into__isnull=True).count()
+    assert visitor_crm_match_refresh(tenant=world.tenant) == live == 11
+    assert not Visitor.objects.filter(merged_into__isnull=True, crm_matched_at=None).exists()
+
+
+def test_engine_agrees_with_visitors_in_crm_over_every_visitor(world: World) -> None:
+    tenant = world.tenant
+    visitors = list(
+        Visitor.objects.for_tenant(tenant)
+        .filter(merged_into__isnull=True)
+        .select_related("company")
+    )
+    truth = visitors_in_crm(tenant=tenant, visitors=visitors)
+
+    def kind(pk: Any) -> str:
+        match = truth[pk]
+        if match.contact:
+            return "contact"
+        return "lead" if match.lead else ("account" if match.account else "none")
+
+    def engine(**filters: Any) -> set[Any]:
+        found = visitors_filtered(tenant=tenant, filters=SegmentFilters(**filters), member=None)
+        return {v.pk for v in found}
+
+    kinds = [k for k in IN_CRM_CHOICES if k]
+    expected = {
+        **{k: {v.pk for v in visitors if kind(v.pk) == k} for k in kinds},
+        **{
+            f"owner {n}": {v.pk for v in visitors if truth[v.pk].owner == u}
+            for n, u in world.users.items()
+        },
+    }
+    assert {
+        **{k: engine(in_crm=k) for k in kinds},
+        **{f"owner {n}": engine(owner_ids=(str(u.pk),)) for n, u in world.users.items()},
+    } == expected
+    # The cases that used to differ are in it, matched as the pages show them.
+    assert kind(world.visitors["by_phone"].pk) == "contact"
+    assert truth[world.visitors["by_phone"].pk].owner == world.users["b"]
+    assert kind(world.visitors["converted_live"].pk) == "contact"
+    assert truth[world.visitors["converted_live"].pk].owner == world.users["c"]
+    assert kind(world.visitors["converted"].pk) == "lead"
+
+
+def test_identify_through_the_endpoint_stores_the_match_at_once(send: Send, tenant: Tenant) -> None:
+    account = AccountFactory(tenant=tenant, domain="initech.com")
+    contact = ContactFactory(tenant=tenant, email="bo@initech.com", account=account)
+    assert send([page(), {"type": "identify", "email": "Bo@Initech.com"}]).status_code == 202
+    visitor = Visitor.objects.for_tenant(tenant).get()
+    assert (visitor.crm_contact, visitor.crm_lead, visitor.crm_account, visitor.crm_owner) == (
+        contact,
+        None,
+        account,
+        contact.owner,
+    )
+    assert visitor.crm_matched_at is not None
+    owned = SegmentFilters(owner_ids=(str(contact.owner_id),), in_crm="contact")
+    assert list(visitors_filtered(tenant=tenant, filters=owned, member=None)) == [visitor]
+
+
+def test_a_merge_on_identify_matches_the_survivor(send: Send, tenant: Tenant) -> None:
+    lead = LeadFactory(tenant=tenant, email="cy@globex.com", phone="+14155550111")
+    assert send({"type": "identify", "email": "cy@globex.com"}).status_code == 202
+    other = send(
+        {"type": "identify", "email": "cy@globex.com"}, anonymous_id="device-two"
+    ).status_code
+    assert other == 202
+    survivor = Visitor.objects.for_tenant(tenant).get(merged_into__isnull=True)
+    assert survivor.crm_lead == lead
+    assert survivor.crm_owner == lead.owner
+
+
+def test_outsider_rows_are_never_read_or_written(world: World, outsider_world: World) -> None:
+    theirs = stored(outsider_world.tenant)
+    Visitor.objects.for_tenant(outsider_world.tenant).update(crm_owner=None)
+    theirs_cleared = stored(outsider_world.tenant)
+    with time_machine.travel(LATER, tick=False):
+        visitor_crm_match_refresh(tenant=world.tenant)
+        # Ids of their visitors change nothing when asked of our tenant.
+        assert (
+            visitor_crm_match_refresh(tenant=world.tenant, visitor_ids=list(theirs_cleared.keys()))
+            == 0
+        )
+    assert stored(outsider_world.tenant) == theirs_cleared
+    assert theirs != theirs_cleared
+    for tenant in (world.tenant, outsider_world.tenant):
+        rows = Visitor.objects.for_tenant(tenant).exclude(crm_contact=None)
+        assert rows.exists()
+        assert set(rows.values_list("crm_contact__tenant", flat=True)) == {tenant.pk}
+    for visitor in Visitor.objects.for_tenant(world.tenant).exclude(crm_owner=None):
+        assert visitor.crm_owner.tenant_id == world.tenant.pk
+        assert visitor.crm_account is None or visitor.crm_account.tenant_id == world.tenant.pk
+
+
+def test_backfill_command(world: World, capsys: pytest.CaptureFixture[str]) -> None:
+    Visitor.objects.for_tenant(world.tenant).filter(pk=world.visitors["lead"].pk).update(
+        crm_lead=None
+    )
+    call_command("visitor_crm_match", tenant=world.tenant.slug)
+    assert "1 visitors of" in capsys.readouterr().out
+    assert Visitor.objects.get(pk=world.visitors["lead"].pk).crm_lead is not None
+    with pytest.raises(CommandError, match="No tenant with slug 'nope'"):
+        call_command("visitor_crm_match", tenant="nope")
