@@ -34,6 +34,7 @@ from visitors.tests.browse_factories import (
     SessionFactory,
     VisitorFactory,
 )
+from visitors.tests.segment_factories import crm_match
 from visitors.user_agents import device_label
 
 pytestmark = pytest.mark.django_db
@@ -469,6 +470,7 @@ def test_exclude_customers_and_segments_narrow_the_list(
         tenant=tenant, name="From Google", filters={"utm_source": "google"}
     )
     theirs = Segment.objects.create(tenant=outsider.tenant, name="Theirs")
+    crm_match(tenant)  # as the sync's refresh stores it in production
     url = reverse("visitor_list")
 
     def first_names(params: dict) -> list[str]:
