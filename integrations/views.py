@@ -8,7 +8,7 @@ import uuid
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
@@ -19,13 +19,8 @@ from integrations.forms import ConnectForm, DisconnectForm, MemberSettingsForm, 
 from integrations.services import ConnectError, connection_disconnect
 from integrations.sync_now import SyncNotPossible, read_sync_request
 from salesmonk.tenants.models import Membership
-from salesmonk.tenants.resolution import tenant_member_required
+from salesmonk.tenants.resolution import require_manager, tenant_member_required
 from salesmonk.tenants.selectors import get_for_tenant_or_404
-
-
-def _require_manager(request: HttpRequest) -> None:
-    if not request.membership.can_manage:  # type: ignore[attr-defined]
-        raise PermissionDenied("Only owners and admins can change settings.")
 
 
 def _salesforce_page(
@@ -52,7 +47,7 @@ def settings_salesforce(request: HttpRequest) -> HttpResponse:
 @require_POST
 def settings_salesforce_connect(request: HttpRequest) -> HttpResponse:
     """Start the OAuth web-server flow: send the browser to Salesforce's login page."""
-    _require_manager(request)
+    require_manager(request, to="change settings")
     form = ConnectForm(request.POST)
     if not form.is_valid():
         return _salesforce_page(request, connect_form=form, status=400)
@@ -68,7 +63,7 @@ def settings_salesforce_connect(request: HttpRequest) -> HttpResponse:
 @require_GET
 def settings_salesforce_callback(request: HttpRequest) -> HttpResponse:
     """Where Salesforce sends the browser back, with a code or an error, and our state."""
-    _require_manager(request)
+    require_manager(request, to="change settings")
     try:
         login_url = oauth_web.flow_state_take(
             session=request.session,
@@ -121,7 +116,7 @@ def _callback_refused(request: HttpRequest, reason: str) -> HttpResponse:
 @tenant_member_required
 @require_POST
 def settings_salesforce_disconnect(request: HttpRequest) -> HttpResponse:
-    _require_manager(request)
+    require_manager(request, to="change settings")
     if selectors.connection_for(tenant=request.tenant) is None:  # type: ignore[attr-defined]
         messages.info(request, "Salesforce is not connected.")
         return redirect("settings_salesforce")
@@ -144,7 +139,7 @@ def settings_salesforce_disconnect(request: HttpRequest) -> HttpResponse:
 @tenant_member_required
 @require_POST
 def settings_salesforce_sync(request: HttpRequest) -> HttpResponse:
-    _require_manager(request)
+    require_manager(request, to="change settings")
     try:
         read_sync_request(
             tenant=request.tenant,  # type: ignore[attr-defined]
@@ -209,7 +204,7 @@ def settings_member_update(request: HttpRequest, membership_id: uuid.UUID) -> Ht
     membership = get_for_tenant_or_404(
         Membership.objects.select_related("user"), tenant=tenant, pk=membership_id
     )
-    _require_manager(request)
+    require_manager(request, to="change settings")
     form = MemberSettingsForm(
         request.POST,
         crm_users=member_links.mapping_user_choices(tenant=tenant),

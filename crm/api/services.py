@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from crm.api.keys import PREFIX_LENGTH, key_generate, key_hash
 from crm.models import ApiKey
-from salesmonk.tenants.models import Membership, Tenant, User
+from salesmonk.tenants.models import Tenant, User
+from salesmonk.tenants.selectors import manager_membership
 from salesmonk.tenants.services import audit_record
 
 # A key's `last_used_at` is rewritten at most this often, so reads do not become writes.
@@ -27,16 +28,10 @@ class IssuedKey:
     token: str
 
 
-def _require_manager(*, tenant: Tenant, acting_user: User) -> None:
-    membership = Membership.objects.filter(tenant=tenant, user=acting_user).first()
-    if membership is None or not membership.can_manage:
-        raise PermissionDenied("Only owners and admins can manage API keys.")
-
-
 @transaction.atomic
 def api_key_create(*, tenant: Tenant, acting_user: User, name: str) -> IssuedKey:
     """Issue a key for `tenant`. The caller shows `token` once; it cannot be recovered."""
-    _require_manager(tenant=tenant, acting_user=acting_user)
+    manager_membership(tenant=tenant, user=acting_user, to="manage API keys")
     name = name.strip()
     if not name:
         raise ValidationError("Give the key a name, e.g. the system that will use it.")
@@ -62,7 +57,7 @@ def api_key_create(*, tenant: Tenant, acting_user: User, name: str) -> IssuedKey
 def api_key_revoke(*, tenant: Tenant, acting_user: User, api_key: ApiKey) -> bool:
     """Revoke a key; requests with it are refused from now on. Returns False when it was
     already revoked (a second click, or two admins at once): only one audit row is written."""
-    _require_manager(tenant=tenant, acting_user=acting_user)
+    manager_membership(tenant=tenant, user=acting_user, to="manage API keys")
     if api_key.tenant_id != tenant.pk:
         raise PermissionDenied("That key belongs to another workspace.")
     now = timezone.now()

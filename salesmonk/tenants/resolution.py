@@ -13,6 +13,7 @@ from functools import wraps
 from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -56,3 +57,10 @@ def tenant_member_required(view: Callable[..., HttpResponse]) -> Callable[..., H
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def require_manager(request: HttpRequest, *, to: str) -> None:
+    """Refuse a change by a member who is not an owner or admin, before a form is read
+    (services check again): "Only owners and admins can <to>."."""
+    if not request.membership.can_manage:  # type: ignore[attr-defined]
+        raise PermissionDenied(f"Only owners and admins can {to}.")

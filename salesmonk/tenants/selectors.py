@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import TypeVar
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
 from django.http import Http404
 
@@ -48,3 +49,12 @@ def membership_get(*, tenant: Tenant, membership_id: uuid.UUID) -> Membership:
 
 def audit_event_list(*, tenant: Tenant, limit: int = 50) -> QuerySet[AuditEvent]:
     return AuditEvent.objects.for_tenant(tenant).select_related("actor")[:limit]
+
+
+def manager_membership(*, tenant: Tenant, user: User, to: str) -> Membership:
+    """`user`'s membership in `tenant` when they are an owner or admin; otherwise
+    PermissionDenied("Only owners and admins can <to>."). For services that change settings."""
+    membership = Membership.objects.filter(tenant=tenant, user=user).first()
+    if membership is None or not membership.can_manage:
+        raise PermissionDenied(f"Only owners and admins can {to}.")
+    return membership

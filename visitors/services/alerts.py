@@ -24,7 +24,8 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from salesmonk.crypto import DecryptionError
-from salesmonk.tenants.models import Membership, Tenant, User
+from salesmonk.tenants.models import Tenant, User
+from salesmonk.tenants.selectors import manager_membership
 from salesmonk.tenants.services import audit_record
 from visitors import alert_selectors as selectors
 from visitors import slack
@@ -68,12 +69,6 @@ SCAN_TASK_TIMEOUT = 240
 # --- Settings: webhooks and rules -----------------------------------------------------------
 
 
-def _require_manager(*, tenant: Tenant, acting_user: User) -> None:
-    membership = Membership.objects.filter(tenant=tenant, user=acting_user).first()
-    if membership is None or not membership.can_manage:
-        raise PermissionDenied("Only owners and admins can change alerts.")
-
-
 def _same_tenant(tenant: Tenant, *objects: object) -> None:
     if any(o is not None and o.tenant_id != tenant.pk for o in objects):  # type: ignore[attr-defined]
         raise PermissionDenied("That belongs to another workspace.")
@@ -83,7 +78,7 @@ def _same_tenant(tenant: Tenant, *objects: object) -> None:
 def webhook_create(*, tenant: Tenant, acting_user: User, name: str, url: str) -> SlackWebhook:
     """Add an incoming webhook. The URL is checked against `SLACK_WEBHOOK_HOSTS` and stored
     encrypted; the audit row names the webhook, never its URL (it is a secret)."""
-    _require_manager(tenant=tenant, acting_user=acting_user)
+    manager_membership(tenant=tenant, user=acting_user, to="change alerts")
     name = name.strip()
     if not name:
         raise ValidationError({"name": "Name the channel it posts to, e.g. #sales."})
@@ -109,7 +104,7 @@ def webhook_set_active(
     *, tenant: Tenant, acting_user: User, webhook: SlackWebhook, active: bool
 ) -> SlackWebhook:
     """Switch a webhook off (its rules stop posting) or back on (clears the reason)."""
-    _require_manager(tenant=tenant, acting_user=acting_user)
+    manager_membership(tenant=tenant, user=acting_user, to="change alerts")
     _same_tenant(tenant, webhook)
     reason = "" if active else f"Disabled by {acting_user.email}."
     SlackWebhook.objects.for_tenant(tenant).filter(pk=webhook.pk).update(
@@ -129,7 +124,7 @@ def webhook_set_active(
 @transaction.atomic
 def webhook_delete(*, tenant: Tenant, acting_user: User, webhook: SlackWebhook) -> int:
     """Delete a webhook with the rules posting to it (and their log); returns how many rules."""
-    _require_manager(tenant=tenant, acting_user=acting_user)
+    manager_membership(tenant=tenant, user=acting_user, to="change alerts")
     _same_tenant(tenant, webhook)
     rules = AlertRule.objects.for_tenant(tenant).filter(webhook=webhook).count()
     audit_record(
@@ -146,7 +141,7 @@ def webhook_delete(*, tenant: Tenant, acting_user: User, webhook: SlackWebhook) 
 @transaction.atomic
 def webhook_test_queue(*, tenant: Tenant, acting_user: User, webhook: SlackWebhook) -> None:
     """Queue a test message; its result shows on the webhook (`last_test_*`)."""
-    _require_manager(tenant=tenant, acting_user=acting_user)
+    manager_membership(tenant=tenant, user=acting_user, to="change alerts")
     _same_tenant(tenant, webhook)
     SlackWebhook.objects.for_tenant(tenant).filter(pk=webhook.pk).update(
         last_test_at=timezone.now(), last_test_status="queued", last_test_error=""
@@ -179,7 +174,7 @@ def alert_rule_create(
     webhook: SlackWebhook,
     segment: Segment | None = None,
 ) -> AlertRule:
-    _require_manager(tenant=tenant, acting_user=acting_user)
+    manager_membership(tenant=tenant, user=acting_user, to="change alerts")
     name, segment = _rule_fields(
         tenant=tenant, name=name, kind=kind, webhook=webhook, segment=segment
     )
@@ -213,7 +208,7 @@ def alert_rule_update(
     segment: Segment | None,
     is_active: bool,
 ) -> AlertRule:
-    _require_manager(tenant=tenant, acting_user=acting_user)
+    manager_membership(tenant=tenant, user=acting_user, to="change alerts")
     _same_tenant(tenant, rule)
     name, segment = _rule_fields(
         tenant=tenant, name=name, kind=kind, webhook=webhook, segment=segment
@@ -233,7 +228,7 @@ def alert_rule_update(
 
 @transaction.atomic
 def alert_rule_delete(*, tenant: Tenant, acting_user: User, rule: AlertRule) -> None:
-    _require_manager(tenant=tenant, acting_user=acting_user)
+    manager_membership(tenant=tenant, user=acting_user, to="change alerts")
     _same_tenant(tenant, rule)
     audit_record(
         tenant=tenant,

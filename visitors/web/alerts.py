@@ -8,14 +8,14 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from salesmonk.tenants.models import Tenant
-from salesmonk.tenants.resolution import tenant_member_required
+from salesmonk.tenants.resolution import require_manager, tenant_member_required
 from visitors import alert_selectors as selectors
 from visitors import slack
 from visitors.models import AlertKind, AlertRule
@@ -77,12 +77,6 @@ class RuleForm(forms.Form):
         return data
 
 
-def _require_manager(request: HttpRequest) -> None:
-    """Refuse a change early, before a form is read (services check it again)."""
-    if not request.membership.can_manage:  # type: ignore[attr-defined]
-        raise PermissionDenied("Only owners and admins can change alerts.")
-
-
 def _errors(form: forms.Form, exc: ValidationError) -> None:
     if hasattr(exc, "error_dict"):
         for field, errors in exc.error_dict.items():
@@ -124,7 +118,7 @@ def alert_list(request: HttpRequest) -> HttpResponse:
 @tenant_member_required
 @require_POST
 def alert_webhook_create(request: HttpRequest) -> HttpResponse:
-    _require_manager(request)
+    require_manager(request, to="change alerts")
     form = WebhookForm(request.POST)
     if form.is_valid():
         try:
@@ -183,7 +177,7 @@ def alert_webhook_delete(request: HttpRequest, webhook_id: uuid.UUID) -> HttpRes
 @tenant_member_required
 @require_POST
 def alert_rule_create(request: HttpRequest) -> HttpResponse:
-    _require_manager(request)
+    require_manager(request, to="change alerts")
     tenant = request.tenant  # type: ignore[attr-defined]
     form = RuleForm(request.POST, tenant=tenant)
     if form.is_valid():
@@ -219,7 +213,7 @@ def alert_rule_edit(request: HttpRequest, rule_id: uuid.UUID) -> HttpResponse:
     form = RuleForm(request.POST or None, tenant=tenant, editing=True, initial=initial)
     status = 200
     if request.method == "POST":
-        _require_manager(request)
+        require_manager(request, to="change alerts")
         if form.is_valid():
             try:
                 services.alert_rule_update(

@@ -10,12 +10,12 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from salesmonk.tenants.resolution import tenant_member_required
+from salesmonk.tenants.resolution import require_manager, tenant_member_required
 from visitors import site_selectors
 from visitors.services.sites import site_create, site_update
 
@@ -33,11 +33,6 @@ class SiteForm(forms.Form):
         return [d for d in re.split(r"[\s,]+", self.cleaned_data["allowed_domains"]) if d]
 
 
-def _require_manager(request: HttpRequest) -> None:
-    if not request.membership.can_manage:  # type: ignore[attr-defined]
-        raise PermissionDenied("Only owners and admins can change sites.")
-
-
 def _domains_error(form: SiteForm, exc: ValidationError) -> None:
     form.add_error("allowed_domains", exc.messages)
 
@@ -50,7 +45,7 @@ def site_settings(request: HttpRequest) -> HttpResponse:
     form = SiteForm(request.POST or None)
     status = 200
     if request.method == "POST":
-        _require_manager(request)
+        require_manager(request, to="change sites")
         if form.is_valid():
             try:
                 site = site_create(
@@ -87,7 +82,7 @@ def site_edit(request: HttpRequest, site_id: uuid.UUID) -> HttpResponse:
     form = SiteForm(request.POST or None, initial=initial)
     status = 200
     if request.method == "POST":
-        _require_manager(request)
+        require_manager(request, to="change sites")
         if form.is_valid():
             try:
                 site_update(
@@ -119,7 +114,7 @@ def site_set_active(request: HttpRequest, site_id: uuid.UUID) -> HttpResponse:
     """Deactivate (events with its key are refused from then on) or reactivate a site."""
     tenant = request.tenant  # type: ignore[attr-defined]
     site = site_selectors.site_get(tenant=tenant, site_id=site_id)
-    _require_manager(request)
+    require_manager(request, to="change sites")
     active = request.POST.get("active") == "1"
     site_update(
         tenant=tenant,
