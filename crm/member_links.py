@@ -213,10 +213,11 @@ def mapping_user_choices(*, tenant: Tenant) -> list[CrmUser]:
 
 
 def member_for_crm_users(
-    *, tenant: Tenant, user_ids: Iterable[uuid.UUID | str]
+    *, tenant: Tenant, user_ids: Iterable[uuid.UUID | str], with_slack_id: bool = False
 ) -> dict[uuid.UUID, Membership]:
     """Mirrored user id → the member who is that user (with `.user` loaded), in one query.
-    When several members chose the same user, a manual choice wins, then the oldest member."""
+    When several members chose the same user, a manual choice wins, then the oldest member;
+    `with_slack_id` considers only members who set a Slack member ID (alert mentions)."""
     ids = {uuid.UUID(str(i)) for i in user_ids}
     if not ids:
         return {}
@@ -226,6 +227,8 @@ def member_for_crm_users(
         .select_related("membership__user")
         .order_by("-is_manual", "membership__created_at", "pk")
     )
+    if with_slack_id:
+        links = links.exclude(membership__slack_user_id="")
     found: dict[uuid.UUID, Membership] = {}
     for link in links:
         found.setdefault(link.user_id, link.membership)

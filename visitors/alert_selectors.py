@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Window
 from django.db.models.functions import RowNumber
 
-from crm.models import MemberLink
+from crm.member_links import member_for_crm_users
 from salesmonk.crypto import DecryptionError
 from salesmonk.tenants.models import Tenant
 from salesmonk.tenants.selectors import get_for_tenant_or_404
@@ -123,17 +123,8 @@ def owner_slack_ids(*, tenant: Tenant, owner_ids: Collection[uuid.UUID]) -> dict
     """Salesforce owner (mirrored `crm.User` id) → the Slack member id of the SalesMonk member
     linked to them, among members who set one (a manual link first, then the oldest member),
     in one query."""
-    links = (
-        MemberLink.objects.for_tenant(tenant)
-        .filter(user_id__in=owner_ids, membership__tenant=tenant)
-        .exclude(membership__slack_user_id="")
-        .order_by("-is_manual", "membership__created_at", "pk")
-        .values_list("user_id", "membership__slack_user_id")
-    )
-    found: dict[uuid.UUID, str] = {}
-    for user_id, slack_id in links:
-        found.setdefault(user_id, slack_id)
-    return found
+    members = member_for_crm_users(tenant=tenant, user_ids=owner_ids, with_slack_id=True)
+    return {user_id: member.slack_user_id for user_id, member in members.items()}
 
 
 def deliveries_due(*, before: dt.datetime, limit: int = 500) -> list[int]:

@@ -182,6 +182,13 @@ def test_selectors_for_alerts_and_segments(
         assert found[mine.pk].user.email == "owner@acme.example"
     assert found == {mine.pk: owner, rep_user.pk: boss}
     assert member_links.member_for_crm_users(tenant=tenant, user_ids=[]) == {}
+    # For Slack mentions only members with a Slack id count: the rep, not the manual boss.
+    Membership.objects.filter(pk=rep.pk).update(slack_user_id="U0REP001")
+    with_slack = member_links.member_for_crm_users(
+        tenant=tenant, user_ids=[mine.pk, rep_user.pk, theirs.pk], with_slack_id=True
+    )
+    assert with_slack == {rep_user.pk: rep}
+    assert with_slack[rep_user.pk].slack_user_id == "U0REP001"
 
     assert member_links.crm_user_ids_for_member(tenant=tenant, membership=owner) == [mine.pk]
     assert member_links.crm_user_ids_for_member(tenant=tenant, membership=rep) == [rep_user.pk]
