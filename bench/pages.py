@@ -314,13 +314,13 @@ def naive_rows_page(queryset: Any, *, tenant: Any, after: str = "", before: str 
     """The baseline: OFFSET pagination with an exact COUNT, and the CRM side per row."""
     from django.core.paginator import Paginator
 
-    from visitors.browse_selectors import KeysetPage, VisitorRow
+    from visitors.browse_selectors import KeysetPage, RowMatch, VisitorRow
     from visitors.selectors import visitors_in_crm
 
     paginator = Paginator(queryset.order_by("-last_seen_at", "-id"), 25)
     page = paginator.page(int(after or 1))
     rows = [
-        VisitorRow(visitor=v, crm=visitors_in_crm(tenant=tenant, visitors=[v])[v.pk])
+        VisitorRow(visitor=v, crm=RowMatch.of(visitors_in_crm(tenant=tenant, visitors=[v])[v.pk]))
         for v in page.object_list
     ]
     return KeysetPage(rows=rows, older=None, newer=None, total=paginator.count, capped=False)

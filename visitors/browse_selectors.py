@@ -2,9 +2,10 @@
 
 Lists never use OFFSET or an exact COUNT over everything: a page is an index range after (or
 before) a cursor on `(last seen, id)`, and the total shown is counted only up to
-`COUNT_CAP`. The Salesforce side of a page (who each row is in the CRM) is read for that
-page's rows only, with `visitors.selectors.visitors_in_crm`, so the number of queries of a
-page does not grow with its rows.
+`COUNT_CAP`. The Salesforce side of a Visitors page (who each row is in the CRM) is the match
+stored on each visitor row (`visitors.services.crm_match`), read with the row; only rows
+whose match was never computed are matched live, for that page's rows at once, so the
+number of queries of a page does not grow with its rows.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import datetime as dt
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from django.db.models import (
     Case,
@@ -157,21 +158,87 @@ def live_visitors(*, tenant: Tenant) -> QuerySet[Visitor]:
 
 
 @dataclass(frozen=True)
+class RowMatch:
+    """Who a list row is in Salesforce, as much as the list shows: the kind of person record
+    (a contact wins over the lead it was converted from), whether an account matched, and
+    the owner to show."""
+
+    person_kind: Literal["contact", "lead"] | None
+    in_account: bool
+    owner: CrmUser | None
+
+    @classmethod
+    def of(cls, match: VisitorInCrm) -> RowMatch:
+        return cls(
+            person_kind=match.person.kind if match.person else None,
+            in_account=match.account is not None,
+            owner=match.owner,
+        )
+
+
+@dataclass(frozen=True)
 class VisitorRow:
     visitor: Visitor
-    crm: VisitorInCrm
+    crm: RowMatch
+
+
+# The columns a Visitors row shows or matches on: reading whole rows (and the owners' raw
+# records) is most of the CPU of a list page.
+_ROW_FIELDS = (
+    "id",
+    "tenant_id",
+    "email",
+    "first_name",
+    "last_name",
+    "phone",
+    "company__id",
+    "company__name",
+    "company__domain",
+    "last_seen_at",
+    "total_sessions",
+    "utm_source",
+    "utm_campaign",
+    "crm_contact_id",
+    "crm_lead_id",
+    "crm_account_id",
+    "crm_owner__name",
+    "crm_owner__email",
+    "crm_matched_at",
+)
 
 
 def visitor_rows_page(
     queryset: QuerySet[Visitor], *, tenant: Tenant, after: str = "", before: str = ""
 ) -> KeysetPage[VisitorRow]:
-    """A page of visitors, most recently seen first, each with who they are in Salesforce."""
+    """A page of visitors, most recently seen first, each with who they are in Salesforce:
+    the stored match, or (for rows never matched yet) the live one, all in one query."""
     page = keyset_page(
-        queryset.select_related("company"), at_field="last_seen_at", after=after, before=before
+        queryset.select_related("company", "crm_owner").only(*_ROW_FIELDS),
+        at_field="last_seen_at",
+        after=after,
+        before=before,
     )
-    in_crm = visitors_in_crm(tenant=tenant, visitors=page.rows)
-    page.rows = [VisitorRow(visitor=v, crm=in_crm[v.pk]) for v in page.rows]
+    unmatched = [v for v in page.rows if v.crm_matched_at is None]
+    live = visitors_in_crm(tenant=tenant, visitors=unmatched) if unmatched else {}
+    page.rows = [
+        VisitorRow(
+            visitor=v,
+            crm=RowMatch.of(live[v.pk]) if v.pk in live else _stored_match(v),
+        )
+        for v in page.rows
+    ]
     return page
+
+
+def _stored_match(visitor: Visitor) -> RowMatch:
+    kind: Literal["contact", "lead"] | None = None
+    if visitor.crm_contact_id:
+        kind = "contact"
+    elif visitor.crm_lead_id:
+        kind = "lead"
+    return RowMatch(
+        person_kind=kind, in_account=visitor.crm_account_id is not None, owner=visitor.crm_owner
+    )
 
 
 # --- Companies -----------------------------------------------------------------------------
