@@ -65,7 +65,7 @@ def sessions_active_since(
 ) -> list[Session]:
     """One batch of the sessions with an event in [since, until], by (last activity, id)
     after the `after` key, with their visitor and company. Found through the visitors seen
-    since then (`visitors_visitor_recent` index: a visitor's `last_seen_at` moves with every
+    since then (`visitors_visitor_live_page` index: a visitor's `last_seen_at` moves with every
     event), so sessions need no new index and ingest pays nothing for the scan. Keyset pages
     hold no cursor open while the caller writes; a session whose activity moves on during
     the scan may be read twice, which the deliveries' unique key makes harmless."""
