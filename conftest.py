@@ -12,6 +12,14 @@ from salesmonk.tenants.models import Membership, Role, Tenant
 pytest_plugins = ["salesforce_emulator.testing"]
 
 
+@pytest.fixture(autouse=True)
+def _ip_answers_forgotten() -> None:
+    """IP → company answers are kept per process; each test starts without them."""
+    from visitors.resolvers import ip_answers_forget
+
+    ip_answers_forget()
+
+
 @pytest.fixture
 def tenant(db: None) -> Tenant:
     return TenantFactory(name="Acme Inc")

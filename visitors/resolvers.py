@@ -3,11 +3,18 @@
 `settings.VISITORS_IP_RESOLVER` names a class with `resolve(ip) -> CompanyGuess | None`
 (a commercial IP-intelligence service would go here). The default reads the `IpRange`
 table that `manage.py load_ip_ranges` fills from a CSV file.
+
+Every new device asks for its address's company inside the ingest writer's transaction,
+so answers (found or not) are kept per process for `CACHE_SECONDS`: a company network's
+visitors, and every later device behind the same address, cost no query. Loading ranges
+clears the loading process's answers; other processes see the new ranges within
+`CACHE_SECONDS`.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import time
 from functools import lru_cache
 from typing import NamedTuple, Protocol
 
@@ -17,6 +24,9 @@ from django.utils.module_loading import import_string
 from visitors.models import IpRange
 
 DEFAULT_RESOLVER = "visitors.resolvers.IpRangeTableResolver"
+CACHE_SECONDS = 300.0
+_CACHE_MAX = 20_000
+_answers: dict[str, tuple[float, CompanyGuess | None]] = {}
 
 
 class CompanyGuess(NamedTuple):
@@ -56,7 +66,31 @@ class IpRangeTableResolver:
         return CompanyGuess(found["domain"], found["name"])
 
 
+class _Cached:
+    """The configured resolver's answers, kept for `CACHE_SECONDS` (bounded: emptied
+    when full, which under any real traffic only means a few more lookups)."""
+
+    def __init__(self, resolver: IpCompanyResolver) -> None:
+        self._resolver = resolver
+
+    def resolve(self, ip: str) -> CompanyGuess | None:
+        now = time.monotonic()
+        hit = _answers.get(ip)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        guess = self._resolver.resolve(ip)
+        if len(_answers) >= _CACHE_MAX:
+            _answers.clear()
+        _answers[ip] = (now + CACHE_SECONDS, guess)
+        return guess
+
+
+def ip_answers_forget() -> None:
+    """Drop this process's kept answers (after loading ranges, and between tests)."""
+    _answers.clear()
+
+
 @lru_cache(maxsize=1)
 def get_ip_resolver() -> IpCompanyResolver:
     path = getattr(settings, "VISITORS_IP_RESOLVER", DEFAULT_RESOLVER)
-    return import_string(path)()
+    return _Cached(import_string(path)())

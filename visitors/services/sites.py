@@ -15,7 +15,7 @@ from crm.normalize import normalize_domain
 from salesmonk.tenants.models import Tenant, User
 from salesmonk.tenants.services import audit_record
 from visitors.models import IpRange, Site
-from visitors.resolvers import ip_key
+from visitors.resolvers import ip_answers_forget, ip_key
 
 _BATCH = 5_000
 
@@ -81,6 +81,7 @@ def ip_ranges_load(*, source: IO[str], replace: bool = True) -> int:
             raise ValidationError(f"{after.domain} overlaps {before.domain}.")
     new = [r for r in ranges if r.pk is None]
     IpRange.objects.bulk_create(new, batch_size=_BATCH)
+    transaction.on_commit(ip_answers_forget)
     return len(new)
 
 

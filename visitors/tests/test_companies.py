@@ -14,8 +14,9 @@ from crm.models import OpportunityStatus
 from salesmonk.tenants.models import Membership, Tenant
 from visitors.freemail import company_domain_for_email, is_personal_email_domain
 from visitors.models import Company, IpRange, Visitor
-from visitors.resolvers import IpRangeTableResolver
+from visitors.resolvers import IpRangeTableResolver, get_ip_resolver
 from visitors.selectors import visitor_list, visitors_in_crm
+from visitors.services.sites import ip_ranges_load
 from visitors.tests.conftest import Send, page
 
 pytestmark = pytest.mark.django_db
@@ -107,6 +108,22 @@ def test_ip_ranges_load_and_resolve(send: Send, tmp_path: Path, tenant: Tenant) 
     assert visitor.company_source == Company.Source.IP
     # An email domain is better evidence than the network the visitor is on.
     assert identify(send, email="ann@globex.com").company.domain == "globex.com"
+
+
+def test_ip_answers_are_kept_until_ranges_are_loaded(
+    db: None, django_assert_num_queries, django_capture_on_commit_callbacks
+) -> None:
+    """Devices behind one address ask once; loading ranges forgets the answers, so a new
+    range applies at once in the loading process."""
+    resolver = get_ip_resolver()
+    with django_assert_num_queries(1):
+        assert resolver.resolve("203.0.113.9") is None
+        assert resolver.resolve("203.0.113.9") is None
+    with django_capture_on_commit_callbacks(execute=True):
+        ip_ranges_load(source=StringIO("network,domain,name\n203.0.113.0/24,initech.com,Initech\n"))
+    with django_assert_num_queries(1):
+        assert resolver.resolve("203.0.113.9") == ("initech.com", "Initech")
+        assert resolver.resolve("203.0.113.9") == ("initech.com", "Initech")
 
 
 @pytest.mark.parametrize(
