@@ -23,6 +23,7 @@ import datetime as dt
 import json
 import uuid
 from collections.abc import Callable, Sequence
+from functools import cache
 from typing import Any
 
 from django.db import connection
@@ -60,11 +61,14 @@ _EVENT_COLUMNS: tuple[Column, ...] = (
 )  # fmt: skip
 
 
-def _names(columns: Sequence[Column]) -> str:
+# Both are pure functions of a columns tuple: built once per statement shape, not per group.
+@cache
+def _names(columns: tuple[Column, ...]) -> str:
     return ", ".join(name for name, _ in columns)
 
 
-def _from_json(columns: Sequence[Column], *, named: bool = False) -> str:
+@cache
+def _from_json(columns: tuple[Column, ...], *, named: bool = False) -> str:
     """The select list reading a row array `j` into `columns` (a text value may fail its
     column's length: that is the database refusing it, as with any other parameter)."""
     exprs = []
@@ -225,7 +229,7 @@ def _run(statements: Sequence[Statement | None]) -> None:
 
 
 def _insert(
-    table: str, columns: Sequence[Column], rows: list[Row], *, ignore_conflicts: bool = False
+    table: str, columns: tuple[Column, ...], rows: list[Row], *, ignore_conflicts: bool = False
 ) -> Statement | None:
     if not rows:
         return None
@@ -274,7 +278,7 @@ def new_devices_insert(
         return cursor.fetchall()
 
 
-def _update(table: str, columns: Sequence[Column], pg_set: str, lite_set: str,
+def _update(table: str, columns: tuple[Column, ...], pg_set: str, lite_set: str,
             rows: list[Row]) -> Statement | None:  # fmt: skip
     """Rows are (id, *values) for `columns` (after the id). PostgreSQL: one `UPDATE … FROM`
     the rows' JSON whose SET reads `v.<name>`, with the ids also given as an array so the
