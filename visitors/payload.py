@@ -61,11 +61,24 @@ def _text(obj: dict[str, Any], name: str, max_len: int, *, required: bool = Fals
     if not isinstance(value, str):
         raise PayloadError(f"`{name}` must be a string.")
     value = value.strip()
+    _check_storable(value, name)
     if len(value) > max_len:
         raise PayloadError(f"`{name}` is longer than {max_len} characters.")
     if required and not value:
         raise PayloadError(f"`{name}` must not be empty.")
     return value
+
+
+def _check_storable(value: str, name: str) -> None:
+    """Refuse what no database column can hold: NUL (PostgreSQL text refuses it) and a lone
+    surrogate (a JSON `\\ud83d` escape without its pair, which no UTF-8 encoder accepts)."""
+    if "\x00" in value:
+        raise PayloadError(f"`{name}` holds a NUL character.")
+    if not value.isascii():
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            raise PayloadError(f"`{name}` holds an unpaired surrogate (broken text).") from None
 
 
 def _millis(value: Any, name: str) -> int:
