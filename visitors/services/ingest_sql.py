@@ -237,7 +237,7 @@ def _insert(
         suffix = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
         sql = (
             f"INSERT INTO {table} ({_names(columns)}) SELECT {_from_json(columns)} "
-            f"FROM json_array_elements(%s::json) AS j{suffix}"
+            f"FROM jsonb_array_elements(%s::jsonb) AS j{suffix}"
         )
         return sql, [_rows_json(rows)]
     verb = "INSERT OR IGNORE" if ignore_conflicts else "INSERT"
@@ -291,7 +291,7 @@ def _update(table: str, columns: tuple[Column, ...], pg_set: str, lite_set: str,
         select = _from_json((("id", "uuid"), *columns), named=True)
         return (
             f"UPDATE {table} AS t SET {pg_set} FROM (SELECT {select} "
-            "FROM json_array_elements(%s::json) AS j) AS v "
+            "FROM jsonb_array_elements(%s::jsonb) AS j) AS v "
             "WHERE t.id = ANY(%s::uuid[]) AND t.id = v.id",
             [_rows_json(rows), _array_literal([row[0] for row in rows])],
         )
