@@ -6,7 +6,8 @@ of a page-view batch are fixed parameterized SQL run through `connection.cursor(
 are always parameters, never formatted into the SQL.
 
 PostgreSQL gets one statement per table whose rows travel as ONE JSON parameter (a JSON
-array of row arrays, read back with `json_array_elements` and a cast per column), and the
+array of row arrays, read back with `jsonb_array_elements` and a cast per column: `jsonb`,
+because a `json` value is re-parsed from its start for every column read), and the
 statements of one step are sent together in one round trip (the backend's cursor binds
 parameters on the client and sends one simple query). Passing each value as its own
 placeholder in a multi-row `VALUES` made the driver split and quote a query of hundreds of

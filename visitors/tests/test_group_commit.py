@@ -212,3 +212,19 @@ def test_a_domain_added_to_a_remembered_site_applies_at_once(send: Send, site: S
     Site.objects.filter(pk=site.pk).update(allowed_domains=["acme.example", "initech.example"])
     assert send(page(), origin="https://www.initech.example").status_code == 202
     assert Event.objects.count() == 2
+
+
+@postgres_only
+@pytest.mark.django_db
+def test_devices_and_sessions_keep_room_on_their_pages_for_updated_rows() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, reloptions FROM pg_class WHERE relname = ANY(%s)",
+            [["visitors_device", "visitors_session", "visitors_visitor"]],
+        )
+        options = dict(cursor.fetchall())
+    assert options == {
+        "visitors_device": ["fillfactor=80"],
+        "visitors_session": ["fillfactor=80"],
+        "visitors_visitor": None,
+    }
