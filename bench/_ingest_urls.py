@@ -1,5 +1,6 @@
-"""bench/ingest.py's URLs: the project's, plus `/bench/noop`, the framework ceiling: the same
-middleware and request body as ingest, answered 202 without touching the database."""
+"""bench/ingest.py's URLs: the project's, plus `/bench/noop`, the framework ceiling: served
+like ingest (the tracking middleware answers it) and reading the same request body, answered
+202 without touching the database."""
 
 from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
@@ -12,4 +13,4 @@ def noop(request: HttpRequest) -> HttpResponse:
     return HttpResponse(b'{"accepted": 0}', status=202, content_type="application/json")
 
 
-urlpatterns = [path("bench/noop", noop), path("", include("salesmonk.urls"))]
+urlpatterns = [path("bench/noop", noop, name="bench_noop"), path("", include("salesmonk.urls"))]

@@ -119,6 +119,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "visitors.middleware.TrackingEndpointsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -127,6 +128,10 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
 ]
+
+# Called from customers' sites on every page view, answered without the middleware below
+# the tracking middleware (no sessions, users or messages): see visitors/middleware.py.
+TRACKING_URL_NAMES = ["visitors_ingest", "visitors_snippet"]
 
 ROOT_URLCONF = "salesmonk.urls"
 WSGI_APPLICATION = "salesmonk.wsgi.application"

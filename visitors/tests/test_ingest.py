@@ -243,6 +243,21 @@ def test_snippet_is_served(client: Client) -> None:
     assert b"sendBeacon" in response.content
 
 
+def test_tracking_endpoints_skip_the_apps_session_and_user_middleware(
+    send: Send, client: Client, owner: Membership
+) -> None:
+    client.force_login(owner.user)  # a visitor who is also signed in to SalesMonk
+    ingest = send(page())
+    snippet = client.get("/t/s.js")
+    page_response = client.get("/")
+    for response in (ingest, snippet):
+        assert response["X-Content-Type-Options"] == "nosniff"  # security middleware: yes
+        assert "X-Frame-Options" not in response  # the app's middleware: no
+        assert "Cookie" not in response.get("Vary", "")
+        assert not response.cookies
+    assert page_response["X-Frame-Options"] == "DENY"
+
+
 def post_from(site: Site, *, remote: str, forwarded: str | None = None) -> Any:
     headers = {"HTTP_X_FORWARDED_FOR": forwarded} if forwarded is not None else {}
     raw = json.dumps({"anonymous_id": "device-one", **page()}).encode()
