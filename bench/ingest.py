@@ -1,16 +1,19 @@
 """Ingest throughput and latency on PostgreSQL, against the framework's own ceiling.
 
-The app runs under gunicorn (2 workers x 8 threads, loopback) on a fresh database
-`salesmonk_bench_ingest`; `wrk` drives `POST /t/e` for `--seconds` with bodies like the
-snippet's (one device's queued page views, `--batch` per request) spread over 10,000
-visitors, then drives `/bench/noop` (same middleware and bodies, no database work) the same
-way. Afterwards every acknowledged event must be in the database.
+The app runs under gunicorn (2 workers x 8 threads, loopback, `SO_REUSEPORT`) on a fresh
+database `salesmonk_bench_ingest`; `wrk` drives `POST /t/e` with bodies like the snippet's
+(one device's queued page views, `--batch` per request) spread over 10,000 visitors, and
+`/bench/noop` (served the same way, same bodies, no database work) the same way. The two
+alternate in `--rounds` rounds, each with new connections, `--seconds` in all for each: how
+wrk's connections land on the two workers, and what else the machine does, then hits both
+alike. Afterwards every acknowledged event must be in the database.
 
-Beside the wall-clock figures (which depend on what else the machine runs), each phase
-reports the CPU time the server spent per request: the gunicorn processes (`app_cpu_ms`)
-and the PostgreSQL backends serving them (`db_cpu_ms`), read from /proc.
+Throughput is over all rounds; p50 is the rounds' median and p99 their highest (a bound on
+the whole run's p99). Beside the wall-clock figures (which depend on what else the machine
+runs), each phase reports the CPU time the server spent per request: the gunicorn processes
+(`app_cpu_ms`) and the PostgreSQL backends serving them (`db_cpu_ms`), read from /proc.
 
-    .venv/bin/python bench/ingest.py [--seconds 60] [--batch 5] [--connections 16]
+    .venv/bin/python bench/ingest.py [--seconds 60] [--rounds 3] [--batch 5] [--connections 16]
 
 Prints progress on stderr and one JSON line of figures on stdout.
 """
@@ -23,6 +26,7 @@ import os
 import secrets
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -133,6 +137,9 @@ def start_server(env: dict[str, str], port: int, threads: int) -> subprocess.Pop
             f"--bind=127.0.0.1:{port}",
             "--keep-alive=30",
             "--backlog=2048",
+            # each worker listens on its own socket and the kernel spreads new connections
+            # over them; on one shared socket a burst of connections may all land on one
+            "--reuse-port",
             "--log-level=warning",
         ],
         cwd=ROOT,
@@ -186,7 +193,7 @@ def run_wrk(
     return {
         "requests": figures["requests"],
         "requests_ok": ok,
-        "requests_per_s": round(figures["requests"] / elapsed, 1),
+        "seconds": elapsed,
         "events_per_s": round(ok * batch / elapsed, 1),
         "p50_ms": round(figures["p50_us"] / 1000, 2),
         "p99_ms": round(figures["p99_us"] / 1000, 2),
@@ -227,10 +234,28 @@ def measured(
     app0, db0 = server_cpu(server, url)
     figures = run_wrk(port, path, **common)
     app1, db1 = server_cpu(server, url)
-    requests = max(1, figures["requests"])
-    figures["app_cpu_ms"] = round((app1 - app0) * 1000 / requests, 3)
-    figures["db_cpu_ms"] = round((db1 - db0) * 1000 / requests, 3)
+    figures["app_cpu_s"] = app1 - app0
+    figures["db_cpu_s"] = db1 - db0
     return figures
+
+
+def combined(rounds: list[dict[str, Any]], batch: int) -> dict[str, Any]:
+    """One phase's figures over its rounds: rates over the total time, CPU per request over
+    all requests, the median p50 and the highest p99."""
+    requests = sum(r["requests"] for r in rounds)
+    ok = sum(r["requests_ok"] for r in rounds)
+    seconds = sum(r["seconds"] for r in rounds)
+    return {
+        "requests": requests,
+        "requests_ok": ok,
+        "requests_per_s": round(requests / seconds, 1),
+        "events_per_s": round(ok * batch / seconds, 1),
+        "p50_ms": statistics.median(r["p50_ms"] for r in rounds),
+        "p99_ms": max(r["p99_ms"] for r in rounds),
+        "errors": sum(r["errors"] for r in rounds),
+        "app_cpu_ms": round(sum(r["app_cpu_s"] for r in rounds) * 1000 / max(1, requests), 3),
+        "db_cpu_ms": round(sum(r["db_cpu_s"] for r in rounds) * 1000 / max(1, requests), 3),
+    }
 
 
 def count_events(url: str) -> int:
@@ -243,7 +268,8 @@ def count_events(url: str) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", default=DEFAULT_URL)
-    parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument("--seconds", type=int, default=60, help="per phase, over all rounds")
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--batch", type=int, default=5, help="events per request")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=8, help="threads per gunicorn worker")
@@ -263,20 +289,29 @@ def main() -> None:
     server = start_server(env, port, args.threads)
     try:
         common = {
-            "seconds": args.seconds,
+            "seconds": max(1, args.seconds // args.rounds),
             "connections": args.connections,
             "batch": args.batch,
             "visitors": args.visitors,
         }
         log(
-            f"wrk: POST /t/e, {args.connections} connections, {args.seconds}s, "
+            f"wrk: {args.rounds} rounds of POST /t/e then POST /bench/noop (no database "
+            f"work), {common['seconds']}s each, {args.connections} connections, "
             f"{args.batch} events/request, {args.visitors} visitors"
         )
-        ingest = measured(server, args.database_url, port, f"/t/e?k={key}", **common)
-        log(f"  {ingest}")
-        log("wrk: POST /bench/noop (no database work), same load")
-        ceiling = measured(server, args.database_url, port, "/bench/noop", **common)
-        log(f"  {ceiling}")
+        ingest_rounds, ceiling_rounds = [], []
+        for number in range(1, args.rounds + 1):
+            for path, phase in ((f"/t/e?k={key}", ingest_rounds), ("/bench/noop", ceiling_rounds)):
+                phase.append(measured(server, args.database_url, port, path, **common))
+            log(
+                f"  round {number}: ingest {ingest_rounds[-1]['events_per_s']} events/s, "
+                f"p99 {ingest_rounds[-1]['p99_ms']} ms; ceiling "
+                f"{ceiling_rounds[-1]['events_per_s']} events/s"
+            )
+        ingest = combined(ingest_rounds, args.batch)
+        ceiling = combined(ceiling_rounds, args.batch)
+        log(f"  ingest {ingest}")
+        log(f"  ceiling {ceiling}")
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -305,6 +340,14 @@ def main() -> None:
                 "events_lost": max(0, acknowledged - in_db),
                 "visitors": args.visitors,
                 "seconds": args.seconds,
+                "rounds": [
+                    {
+                        "events_per_s": i["events_per_s"],
+                        "p99_ms": i["p99_ms"],
+                        "ceiling_events_per_s": c["events_per_s"],
+                    }
+                    for i, c in zip(ingest_rounds, ceiling_rounds, strict=True)
+                ],
                 "load_average_before": load_before,
                 "connections": args.connections,
                 "server": f"gunicorn gthread, 2 workers x {args.threads} threads",
