@@ -212,8 +212,9 @@ def _cpu_seconds(pids: list[int]) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
-def server_cpu(server: subprocess.Popen[bytes], url: str) -> tuple[float, float]:
-    """CPU seconds so far of the gunicorn processes and of the database's backends."""
+def server_cpu(server: subprocess.Popen[bytes], url: str) -> tuple[float, float, int]:
+    """CPU seconds so far of the gunicorn processes and of the database's backends, and the
+    next transaction id (each write transaction takes one: the ingest's groups)."""
     import psycopg
 
     children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
@@ -222,20 +223,23 @@ def server_cpu(server: subprocess.Popen[bytes], url: str) -> tuple[float, float]
             "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
             "AND pid <> pg_backend_pid()"
         ).fetchall()
+        (xid,) = conn.execute("SELECT pg_current_xact_id()::text::bigint").fetchone()
     return (
         _cpu_seconds([server.pid, *map(int, children)]),
         _cpu_seconds([pid for (pid,) in backends]),
+        xid,
     )
 
 
 def measured(
     server: subprocess.Popen[bytes], url: str, port: int, path: str, **common: Any
 ) -> dict[str, Any]:
-    app0, db0 = server_cpu(server, url)
+    app0, db0, xid0 = server_cpu(server, url)
     figures = run_wrk(port, path, **common)
-    app1, db1 = server_cpu(server, url)
+    app1, db1, xid1 = server_cpu(server, url)
     figures["app_cpu_s"] = app1 - app0
     figures["db_cpu_s"] = db1 - db0
+    figures["transactions"] = xid1 - xid0 - 1  # the second reading took one
     return figures
 
 
@@ -255,6 +259,9 @@ def combined(rounds: list[dict[str, Any]], batch: int) -> dict[str, Any]:
         "errors": sum(r["errors"] for r in rounds),
         "app_cpu_ms": round(sum(r["app_cpu_s"] for r in rounds) * 1000 / max(1, requests), 3),
         "db_cpu_ms": round(sum(r["db_cpu_s"] for r in rounds) * 1000 / max(1, requests), 3),
+        "requests_per_transaction": round(
+            requests / max(1, sum(r["transactions"] for r in rounds)), 2
+        ),
     }
 
 
@@ -329,6 +336,7 @@ def main() -> None:
                 "errors": ingest["errors"],
                 "app_cpu_ms_per_request": ingest["app_cpu_ms"],
                 "db_cpu_ms_per_request": ingest["db_cpu_ms"],
+                "requests_per_transaction": ingest["requests_per_transaction"],
                 "ceiling_events_per_s": ceiling["events_per_s"],
                 "ceiling_p50_ms": ceiling["p50_ms"],
                 "ceiling_p99_ms": ceiling["p99_ms"],
