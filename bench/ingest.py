@@ -1,12 +1,16 @@
-"""Ingest throughput and latency on PostgreSQL, against the framework's own ceiling.
+"""Ingest throughput and latency on PostgreSQL, against the framework's own ceiling and
+the least a durable endpoint does.
 
 The app runs under gunicorn (2 workers x 8 threads, loopback, `SO_REUSEPORT`) on a fresh
 database `salesmonk_bench_ingest`; `wrk` drives `POST /t/e` with bodies like the snippet's
 (one device's queued page views, `--batch` per request) spread over 10,000 visitors, and
-`/bench/noop` (served the same way, same bodies, no database work) the same way. The two
-alternate in `--rounds` rounds, each with new connections, `--seconds` in all for each: how
-wrk's connections land on the two workers, and what else the machine does, then hits both
-alike. Afterwards every acknowledged event must be in the database.
+two baselines served the same way with the same bodies: `/bench/noop` (no database work: the
+ceiling) and `/bench/append` (ingest's checks, then each request's events appended as one
+row through the same group commit: the durable floor; see `bench/_ingest_urls.py`). The
+three alternate in `--rounds` rounds, each with new connections, `--seconds` in all for
+each: how wrk's connections land on the two workers, and what else the machine does, then
+hits all alike. Afterwards every event ingest or the floor acknowledged must be in the
+database.
 
 Throughput is over all rounds; p50 is the rounds' median and p99 their highest (a bound on
 the whole run's p99). Beside the wall-clock figures (which depend on what else the machine
@@ -38,6 +42,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench._append_table import APPEND_DDL, APPEND_TABLE  # noqa: E402
 from bench._support import fresh_database  # noqa: E402
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/salesmonk_bench_ingest"
@@ -265,11 +270,23 @@ def combined(rounds: list[dict[str, Any]], batch: int) -> dict[str, Any]:
     }
 
 
-def count_events(url: str) -> int:
+def count_events(url: str) -> tuple[int, int]:
+    """Events in the database: ingest's, and the durable floor's appended ones."""
     import psycopg
 
     with psycopg.connect(url) as conn:
-        return conn.execute("SELECT count(*) FROM visitors_event").fetchone()[0]
+        (events,) = conn.execute("SELECT count(*) FROM visitors_event").fetchone()
+        (appended,) = conn.execute(
+            f"SELECT coalesce(sum(jsonb_array_length(events)), 0) FROM {APPEND_TABLE}"
+        ).fetchone()
+    return events, appended
+
+
+def create_append_table(url: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(APPEND_DDL)
 
 
 def main() -> None:
@@ -290,6 +307,7 @@ def main() -> None:
     fresh_database(args.database_url)
     env = server_env(args.database_url)
     manage(env, "migrate", "--noinput")
+    create_append_table(args.database_url)
     key = create_site(env)
     port = free_port()
     log(f"gunicorn: 2 workers x {args.threads} threads on 127.0.0.1:{port}")
@@ -302,29 +320,41 @@ def main() -> None:
             "visitors": args.visitors,
         }
         log(
-            f"wrk: {args.rounds} rounds of POST /t/e then POST /bench/noop (no database "
-            f"work), {common['seconds']}s each, {args.connections} connections, "
-            f"{args.batch} events/request, {args.visitors} visitors"
+            f"wrk: {args.rounds} rounds of POST /t/e, POST /bench/append (durable floor) and "
+            f"POST /bench/noop (no database work), {common['seconds']}s each, "
+            f"{args.connections} connections, {args.batch} events/request, "
+            f"{args.visitors} visitors"
         )
-        ingest_rounds, ceiling_rounds = [], []
+        paths = {
+            "ingest": f"/t/e?k={key}",
+            "floor": f"/bench/append?k={key}",
+            "ceiling": "/bench/noop",
+        }
+        rounds: dict[str, list[dict[str, Any]]] = {phase: [] for phase in paths}
         for number in range(1, args.rounds + 1):
-            for path, phase in ((f"/t/e?k={key}", ingest_rounds), ("/bench/noop", ceiling_rounds)):
-                phase.append(measured(server, args.database_url, port, path, **common))
+            for phase, path in paths.items():
+                rounds[phase].append(measured(server, args.database_url, port, path, **common))
             log(
-                f"  round {number}: ingest {ingest_rounds[-1]['events_per_s']} events/s, "
-                f"p99 {ingest_rounds[-1]['p99_ms']} ms; ceiling "
-                f"{ceiling_rounds[-1]['events_per_s']} events/s"
+                f"  round {number}: "
+                + "; ".join(
+                    f"{phase} {rounds[phase][-1]['events_per_s']} events/s, "
+                    f"p99 {rounds[phase][-1]['p99_ms']} ms"
+                    for phase in paths
+                )
             )
-        ingest = combined(ingest_rounds, args.batch)
-        ceiling = combined(ceiling_rounds, args.batch)
-        log(f"  ingest {ingest}")
-        log(f"  ceiling {ceiling}")
+        ingest, floor, ceiling = (combined(rounds[phase], args.batch) for phase in paths)
+        for phase, figures in zip(paths, (ingest, floor, ceiling), strict=True):
+            log(f"  {phase} {figures}")
     finally:
         server.terminate()
         server.wait(timeout=30)
-    in_db = count_events(args.database_url)
+    in_db, appended = count_events(args.database_url)
     acknowledged = ingest["requests_ok"] * args.batch
-    log(f"events acknowledged {acknowledged}, in the database {in_db}")
+    floor_acknowledged = floor["requests_ok"] * args.batch
+    log(
+        f"events acknowledged {acknowledged}, in the database {in_db}; durable floor "
+        f"acknowledged {floor_acknowledged}, appended {appended}"
+    )
     print(
         json.dumps(
             {
@@ -337,6 +367,15 @@ def main() -> None:
                 "app_cpu_ms_per_request": ingest["app_cpu_ms"],
                 "db_cpu_ms_per_request": ingest["db_cpu_ms"],
                 "requests_per_transaction": ingest["requests_per_transaction"],
+                "floor_events_per_s": floor["events_per_s"],
+                "floor_p50_ms": floor["p50_ms"],
+                "floor_p99_ms": floor["p99_ms"],
+                "floor_errors": floor["errors"],
+                "floor_app_cpu_ms_per_request": floor["app_cpu_ms"],
+                "floor_db_cpu_ms_per_request": floor["db_cpu_ms"],
+                "floor_requests_per_transaction": floor["requests_per_transaction"],
+                "floor_share_of_ceiling": round(floor["events_per_s"] / ceiling["events_per_s"], 3),
+                "floor_events_lost": max(0, floor_acknowledged - appended),
                 "ceiling_events_per_s": ceiling["events_per_s"],
                 "ceiling_p50_ms": ceiling["p50_ms"],
                 "ceiling_p99_ms": ceiling["p99_ms"],
@@ -352,9 +391,12 @@ def main() -> None:
                     {
                         "events_per_s": i["events_per_s"],
                         "p99_ms": i["p99_ms"],
+                        "floor_events_per_s": f["events_per_s"],
                         "ceiling_events_per_s": c["events_per_s"],
                     }
-                    for i, c in zip(ingest_rounds, ceiling_rounds, strict=True)
+                    for i, f, c in zip(
+                        rounds["ingest"], rounds["floor"], rounds["ceiling"], strict=True
+                    )
                 ],
                 "load_average_before": load_before,
                 "connections": args.connections,

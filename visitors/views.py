@@ -6,8 +6,10 @@ from __future__ import annotations
 import ipaddress
 import json
 import logging
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
+from typing import Protocol
 
 from django.conf import settings
 from django.db import DatabaseError
@@ -15,7 +17,9 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
-from visitors.payload import MAX_BODY_BYTES, PayloadError, parse_events
+from salesmonk.tenants.models import Tenant
+from visitors.models import Site
+from visitors.payload import MAX_BODY_BYTES, EventIn, PayloadError, parse_events
 from visitors.selectors import origin_allowed, site_for_key
 from visitors.services import events_record
 from visitors.services.ingest import SiteRefused, group_commit_active
@@ -57,10 +61,29 @@ def client_ip(request: HttpRequest) -> str | None:
         return remote
 
 
+class EventsRecorder(Protocol):
+    def __call__(
+        self,
+        *,
+        tenant: Tenant,
+        site: Site,
+        events: Sequence[EventIn],
+        ip: str | None,
+        user_agent: str,
+        origin: str | None,
+    ) -> int: ...
+
+
 @csrf_exempt
 def ingest(request: HttpRequest) -> HttpResponse:
     """`POST /t/e?k=<site key>`: one event or a batch. 202 only after the events are
     committed; any problem with the request is a 4xx naming it, and nothing is written."""
+    return events_accept(request, record=events_record)
+
+
+def events_accept(request: HttpRequest, *, record: EventsRecorder) -> HttpResponse:
+    """The ingest endpoint's checks and answers around `record` (which returns once the
+    events are committed); bench/ingest.py also runs them around a bare append."""
     # A POST's site may come from this process's recent reads: the group writer reads it
     # again where it writes, and answers 404/403 itself if it no longer accepts the request.
     recent = request.method == "POST" and group_commit_active()
@@ -97,7 +120,7 @@ def ingest(request: HttpRequest) -> HttpResponse:
         status = 413 if len(body) > MAX_BODY_BYTES else 400
         return _error(status, str(exc), origin)
     try:
-        accepted = events_record(
+        accepted = record(
             tenant=site.tenant,
             site=site,
             events=events,
