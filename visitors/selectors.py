@@ -33,8 +33,8 @@ def site_for_key(key: str, *, recent: bool = False) -> Site | None:
     Read fresh (a site deactivated or a policy switched applies at once, in every process)
     unless `recent`: then a site read in this process in the last `RECENT_SITE_SECONDS`
     will do. Only for a caller that checks the site again where it writes (the ingest
-    group writer reads its group's sites fresh with `sites_for_keys`); an unknown key is
-    never remembered."""
+    group writer reads its group's sites fresh with `site_query`, in the round trip that
+    locks its devices); an unknown key is never remembered."""
     if not key or len(key) > 40:
         return None
     now = time.monotonic()
@@ -58,12 +58,22 @@ def sites_for_keys(keys: Collection[str]) -> dict[str, Site]:
     keys = [k for k in keys if k and len(k) <= 40]
     if not keys:
         return {}
+    query = site_query()
+    sql, params = query.statement(keys)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return query.sites(cursor.fetchall())
+
+
+def site_query() -> SiteQuery:
+    """`sites_for_keys` as a statement and a reader of its rows, for a caller that sends
+    it in one round trip with its own statements."""
     if connection.vendor not in _SITE_QUERIES:
-        _SITE_QUERIES[connection.vendor] = _SiteQuery()
-    return _SITE_QUERIES[connection.vendor].fetch(keys)
+        _SITE_QUERIES[connection.vendor] = SiteQuery()
+    return _SITE_QUERIES[connection.vendor]
 
 
-class _SiteQuery:
+class SiteQuery:
     """`Site.objects.select_related("tenant", "tenant__write_policy")`, compiled once:
     the columns of the three tables and the converters the ORM would apply to them."""
 
@@ -90,10 +100,13 @@ class _SiteQuery:
         )
         self.policy_rel = policy_rel
 
-    def fetch(self, keys: Sequence[str]) -> dict[str, Site]:
-        with connection.cursor() as cursor:
-            cursor.execute(self.sql + "(" + ", ".join(["%s"] * len(keys)) + ")", list(keys))
-            sites = [self._site(row) for row in cursor.fetchall()]
+    def statement(self, keys: Sequence[str]) -> tuple[str, list[Any]]:
+        """The active sites among `keys` (non-empty)."""
+        return self.sql + "(" + ", ".join(["%s"] * len(keys)) + ")", list(keys)
+
+    def sites(self, rows: Iterable[Sequence[Any]]) -> dict[str, Site]:
+        """The statement's rows as sites, with their tenant and write policy, by key."""
+        sites = [self._site(row) for row in rows]
         return {site.key: site for site in sites}
 
     def _site(self, row: Sequence[Any]) -> Site:
@@ -117,7 +130,7 @@ class _SiteQuery:
         return site  # type: ignore[return-value]
 
 
-_SITE_QUERIES: dict[str, _SiteQuery] = {}
+_SITE_QUERIES: dict[str, SiteQuery] = {}
 
 
 def origin_allowed(site: Site, origin: str | None) -> bool:

@@ -11,8 +11,8 @@ the database's own time.
 On PostgreSQL, requests are written by the process's group writer (`ingest_group`): the
 requests queued while the previous group committed are written together, in one transaction
 with the same statements, and each is answered after that COMMIT; their sites are read
-again there, and a group that fails is retried request by request, so one bad request
-never fails the others.
+again there (in the round trip that locks the devices), and a group that fails is retried
+request by request, so one bad request never fails the others.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from visitors.models import (
 )
 from visitors.payload import EventIn
 from visitors.resolvers import get_ip_resolver
-from visitors.selectors import origin_allowed, sites_for_keys
+from visitors.selectors import origin_allowed, site_query
 from visitors.services import ingest_sql as sql
 from visitors.services.ingest_group import GroupWriter
 from visitors.services.intents import enabled_intent_kinds, intents_record
@@ -126,41 +126,40 @@ def group_commit_active() -> bool:
 
 
 def submissions_record(submissions: Sequence[Submission]) -> list[int]:
-    """Record the submissions in ONE transaction; how many events of each. Retried whole
-    on a deadlock (two devices of one person written at once) or a concurrent first insert,
-    which roll the attempt back."""
+    """Record the submissions in ONE transaction; how many events of each."""
+    counts = _in_transaction(submissions, fresh_sites=False)
+    assert all(isinstance(count, int) for count in counts)  # only fresh sites refuse
+    return counts  # type: ignore[return-value]
+
+
+def _group_record(submissions: Sequence[Submission]) -> list[int | Exception]:
+    """The group writer's step: in one transaction, read the group's sites fresh (in the
+    round trip that locks the devices), refuse the requests their site no longer accepts
+    and record the rest."""
+    return _in_transaction(submissions, fresh_sites=True)
+
+
+def _in_transaction(
+    submissions: Sequence[Submission], *, fresh_sites: bool
+) -> list[int | Exception]:
+    """`_record` in a transaction, retried whole on a deadlock (two devices of one person
+    written at once) or a concurrent first insert, which roll the attempt back."""
     for attempt in range(_RETRIES):
         try:
             with transaction.atomic():
-                return _record(submissions)
+                return _record(submissions, fresh_sites=fresh_sites)
         except (OperationalError, IntegrityError) as exc:
             if connection.in_atomic_block or attempt == _RETRIES - 1 or not _retryable(exc):
                 raise
     raise AssertionError("unreachable")
 
 
-def _group_record(submissions: Sequence[Submission]) -> list[int | Exception]:
-    """The group writer's step: read the group's sites fresh (one query), refuse the
-    requests their site no longer accepts, record the rest in one transaction."""
-    fresh = sites_for_keys({sub.site.key for sub in submissions})
-    results: list[int | Exception] = []
-    accepted: dict[int, Submission] = {}
-    for index, sub in enumerate(submissions):
-        site = fresh.get(sub.site.key)
-        if site is None:
-            results.append(SiteRefused(404, "Unknown site key."))
-        elif sub.origin is not None and not origin_allowed(site, sub.origin):
-            results.append(
-                SiteRefused(403, "This origin is not allowed to send events for this site.")
-            )
-        else:
-            results.append(0)
-            accepted[index] = replace(sub, site=site, tenant=site.tenant)
-    if accepted:
-        counts = submissions_record(list(accepted.values()))
-        for index, count in zip(accepted, counts, strict=True):
-            results[index] = count
-    return results
+def _site_refusal(site: Site | None, origin: str | None) -> SiteRefused | None:
+    if site is None:
+        return SiteRefused(404, "Unknown site key.")
+    if origin is not None and not origin_allowed(site, origin):
+        return SiteRefused(403, "This origin is not allowed to send events for this site.")
+    return None
 
 
 _WRITER: GroupWriter[Submission] = GroupWriter(write_group=_group_record)
@@ -172,8 +171,25 @@ def _retryable(exc: BaseException) -> bool:
     return code in ("40P01", "40001", "23505")
 
 
-def _record(submissions: Sequence[Submission]) -> list[int]:
-    states = _lock_devices(submissions)
+def _record(submissions: Sequence[Submission], *, fresh_sites: bool) -> list[int | Exception]:
+    """Every write of the submissions (one site check per submission when `fresh_sites`:
+    the refused ones get their `SiteRefused` and write nothing)."""
+    results: list[int | Exception] = [len(sub.events) for sub in submissions]
+    locked, fresh = _lock_devices(submissions, fresh_sites=fresh_sites)
+    if fresh is not None:
+        accepted = []
+        for index, sub in enumerate(submissions):
+            site = fresh.get(sub.site.key)
+            refusal = _site_refusal(site, sub.origin)
+            if refusal is not None:
+                results[index] = refusal
+            else:
+                assert site is not None
+                accepted.append(replace(sub, site=site, tenant=site.tenant))
+        submissions = accepted
+        if not submissions:
+            return results
+    states = _create_devices(submissions, locked)
     uid, ts = sql.preparers()
     new_sessions: list[list] = []
     session_delta: dict[uuid.UUID, list] = {}
@@ -237,12 +253,34 @@ def _record(submissions: Sequence[Submission]) -> list[int]:
             kinds = enabled_intent_kinds(tenant)
             if kinds:
                 intents_record(tenant=tenant, visitor_ids=visitor_ids, kinds=kinds, activity=True)
-    return [len(sub.events) for sub in submissions]
+    return results
 
 
-def _lock_devices(submissions: Sequence[Submission]) -> dict[DeviceKey, _DeviceState]:
-    """Each device of the submissions, locked (in id order, so concurrent writers queue
-    instead of deadlocking), creating the missing ones with a new visitor each."""
+def _device_keys(submissions: Sequence[Submission]) -> list[DeviceKey]:
+    return list({(sub.site.pk, ev.anonymous_id): None for sub in submissions for ev in sub.events})
+
+
+def _lock_devices(
+    submissions: Sequence[Submission], *, fresh_sites: bool
+) -> tuple[dict[DeviceKey, sql.DeviceRow], dict[str, Site] | None]:
+    """The existing devices of the submissions, locked (in id order, so concurrent writers
+    queue instead of deadlocking), by key; with `fresh_sites`, also the submissions' sites,
+    read fresh in the same round trip."""
+    keys = _device_keys(submissions)
+    if not fresh_sites:
+        return {(row[0], row[1]): row for row in sql.devices_lock(keys)}, None
+    query = site_query()
+    site_rows, device_rows = sql.devices_lock_after(
+        query.statement(list({sub.site.key for sub in submissions})), keys
+    )
+    return {(row[0], row[1]): row for row in device_rows}, query.sites(site_rows)
+
+
+def _create_devices(
+    submissions: Sequence[Submission], locked: dict[DeviceKey, sql.DeviceRow]
+) -> dict[DeviceKey, _DeviceState]:
+    """The state of each device of the submissions, from the `locked` rows (which may hold
+    more), creating the missing ones with a new visitor each."""
     first_seen: dict[DeviceKey, dt.datetime] = {}
     origin: dict[DeviceKey, Submission] = {}
     for sub in submissions:
@@ -250,7 +288,7 @@ def _lock_devices(submissions: Sequence[Submission]) -> dict[DeviceKey, _DeviceS
             key = (sub.site.pk, ev.anonymous_id)
             origin.setdefault(key, sub)
             first_seen[key] = min(first_seen.get(key, ev.occurred_at), ev.occurred_at)
-    devices = {(row[0], row[1]): row for row in sql.devices_lock(list(first_seen))}
+    devices = {key: locked[key] for key in first_seen if key in locked}
     # sorted, so two writers creating the same devices wait for each other in one order
     missing = sorted((k for k in first_seen if k not in devices), key=lambda k: (str(k[0]), k[1]))
     if missing:

@@ -169,6 +169,25 @@ def devices_lock(keys: Sequence[tuple[uuid.UUID, str]]) -> list[DeviceRow]:
         return _read_devices(cursor.fetchall())
 
 
+def devices_lock_after(
+    read: Statement, keys: Sequence[tuple[uuid.UUID, str]]
+) -> tuple[list[Any], list[DeviceRow]]:
+    """`read`'s rows, then `devices_lock(keys)`'s: one round trip on PostgreSQL (the group
+    writer reads its sites fresh this way, in the transaction that writes)."""
+    lock_sql, lock_params = _lock_statement(keys)
+    read_sql, read_params = read
+    with connection.cursor() as cursor:
+        if not _one_round_trip():
+            cursor.execute(read_sql, read_params)
+            rows = cursor.fetchall()
+            cursor.execute(lock_sql, lock_params)
+            return rows, _read_devices(cursor.fetchall())
+        cursor.execute(f"{read_sql};\n{lock_sql}", [*read_params, *lock_params])
+        rows = cursor.fetchall()
+        cursor.nextset()
+        return rows, cursor.fetchall()
+
+
 def _lock_statement(keys: Sequence[tuple[uuid.UUID, str]]) -> Statement:
     by_site: dict[uuid.UUID, list[str]] = {}
     for site_id, anonymous_id in keys:

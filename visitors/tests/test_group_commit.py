@@ -13,7 +13,7 @@ from django.db import DataError, OperationalError, connection
 from django.utils import timezone
 
 from salesmonk.tenants.models import Membership
-from visitors.models import Event, Site, Visitor
+from visitors.models import Device, Event, Site, Visitor
 from visitors.payload import EventIn
 from visitors.services import ingest
 from visitors.services.ingest_group import GroupWriter
@@ -126,12 +126,14 @@ postgres_only = pytest.mark.skipif(
 )
 
 
-def submission(site: Site, anonymous_id: str, *, title: str = "Acme") -> ingest.Submission:
+def submission(
+    site: Site, anonymous_id: str, *, title: str = "Acme", origin: str | None = ORIGIN
+) -> ingest.Submission:
     at = timezone.now() - dt.timedelta(seconds=1)
     events = [
         EventIn(type="page", anonymous_id=anonymous_id, occurred_at=at, url=ORIGIN, title=title)
     ] * 2
-    return ingest.Submission(tenant=site.tenant, site=site, events=events, origin=ORIGIN)
+    return ingest.Submission(tenant=site.tenant, site=site, events=events, origin=origin)
 
 
 @postgres_only
@@ -202,6 +204,40 @@ def test_the_writer_reads_the_site_again_where_it_writes(
     assert (gone.status_code, gone.json()) == (404, {"error": "Unknown site key."})
     assert Event.objects.count() == 1
     assert Visitor.objects.for_tenant(outsider.tenant).count() == 0
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_requests_refused_by_the_fresh_site_read_write_nothing_beside_accepted_ones(
+    site: Site, outsider_site: Site
+) -> None:
+    (known,) = ingest._group_record([submission(outsider_site, "globex-known", origin=None)])
+    assert known == 2
+    seen = Device.objects.get(anonymous_id="globex-known").last_seen_at
+    outsider_site.is_active = False
+    outsider_site.save()
+    results = ingest._group_record(
+        [
+            submission(outsider_site, "globex-known", origin=None),  # its device is locked
+            submission(site, "acme-new"),
+            submission(outsider_site, "globex-new", origin=None),  # its device is missing
+            submission(site, "acme-bad-origin", origin="https://evil.example"),
+        ]
+    )
+    assert results[1] == 2
+    assert [(r.status, r.message) for r in results if isinstance(r, ingest.SiteRefused)] == [
+        (404, "Unknown site key."),
+        (404, "Unknown site key."),
+        (403, "This origin is not allowed to send events for this site."),
+    ]
+    assert set(Device.objects.values_list("anonymous_id", flat=True)) == {
+        "globex-known",
+        "acme-new",
+    }
+    assert Device.objects.get(anonymous_id="globex-known").last_seen_at == seen
+    assert Event.objects.filter(site=outsider_site).count() == 2
+    assert Event.objects.filter(site=site).count() == 2
+    assert Visitor.objects.count() == 2
 
 
 @postgres_only
