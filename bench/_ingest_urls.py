@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from typing import Any
 
 from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponse
@@ -20,7 +21,6 @@ from django.urls import include, path
 from django.views.decorators.csrf import csrf_exempt
 
 from bench._append_table import APPEND_TABLE
-from salesmonk.tenants.models import Tenant
 from visitors.models import Site
 from visitors.payload import EventIn
 from visitors.services.ingest_group import GroupWriter
@@ -52,15 +52,8 @@ def _append_group(items: Sequence[tuple[Site, Sequence[EventIn]]]) -> list[int |
 _APPENDER: GroupWriter[tuple[Site, Sequence[EventIn]]] = GroupWriter(write_group=_append_group)
 
 
-def _append(
-    *,
-    tenant: Tenant,
-    site: Site,
-    events: Sequence[EventIn],
-    ip: str | None,
-    user_agent: str,
-    origin: str | None,
-) -> int:
+def _append(*, site: Site, events: Sequence[EventIn], **_request: Any) -> int:
+    """A `visitors.views.EventsRecorder` keeping only the site and the events."""
     return _APPENDER.submit((site, events))
 
 
