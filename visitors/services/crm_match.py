@@ -6,14 +6,17 @@
 contact it became, the account of the contact else of the company's domain, the person's
 owner else the account's), so segment filters, pages and alerts agree. It runs when a
 visitor is identified or merged (`visitors.services.people`), after a read sync changed the
-mirror (`crm.signals.crm_mirror_changed` → `visitors.tasks.crm_match_refresh`), and from the
+mirror (`crm.signals.crm_mirror_changed` → `visitors.tasks.crm_match_refresh`, which walks a
+large tenant in time-boxed chunks, each task handing the rest to the next), and from the
 `visitor_crm_match` command for backfills.
 """
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
@@ -27,6 +30,15 @@ MATCH_FIELDS = ("crm_contact", "crm_lead", "crm_account", "crm_owner")
 _INPUTS = ("email", "phone", "company_id")
 
 
+@dataclass(frozen=True)
+class MatchRefreshed:
+    """How far a time-boxed refresh got: rows written, and the last visitor id it finished
+    (`resume_after`), or None when it reached the tenant's last visitor."""
+
+    written: int
+    resume_after: uuid.UUID | None
+
+
 def visitor_crm_match_refresh(
     *, tenant: Tenant, visitor_ids: Iterable[uuid.UUID] | None = None
 ) -> int:
@@ -36,8 +48,27 @@ def visitor_crm_match_refresh(
     wanted = None if visitor_ids is None else sorted(set(visitor_ids))
     if wanted is not None and not wanted:
         return 0
+    return _walk(tenant, wanted=wanted, after=None, deadline=None).written
+
+
+def visitor_crm_match_refresh_for(
+    *, tenant: Tenant, after: uuid.UUID | None, seconds: float
+) -> MatchRefreshed:
+    """`visitor_crm_match_refresh` of all the tenant's visitors past `after`, stopping at
+    the first batch boundary after `seconds`: a background task stays within its time
+    limit on any tenant, and the next task resumes from `resume_after` (batches are
+    committed as they go, so a stopped walk loses nothing)."""
+    return _walk(tenant, wanted=None, after=after, deadline=time.monotonic() + seconds)
+
+
+def _walk(
+    tenant: Tenant,
+    *,
+    wanted: list[uuid.UUID] | None,
+    after: uuid.UUID | None,
+    deadline: float | None,
+) -> MatchRefreshed:
     written = 0
-    after: uuid.UUID | None = None
     while True:
         batch = (
             Visitor.objects.for_tenant(tenant)
@@ -60,11 +91,13 @@ def visitor_crm_match_refresh(
             batch = batch.filter(pk__gt=after)
         visitors = list(batch[:BATCH_SIZE])
         if not visitors:
-            return written
+            return MatchRefreshed(written=written, resume_after=None)
         written += _write_changed(tenant, visitors)
         after = visitors[-1].pk
         if len(visitors) < BATCH_SIZE:
-            return written
+            return MatchRefreshed(written=written, resume_after=None)
+        if deadline is not None and time.monotonic() >= deadline:
+            return MatchRefreshed(written=written, resume_after=after)
 
 
 def _write_changed(tenant: Tenant, visitors: list[Visitor]) -> int:

@@ -10,14 +10,20 @@ from typing import Any
 import pytest
 import time_machine
 from django.core.management import CommandError, call_command
+from django_q.conf import Conf
 
 from crm.factories import AccountFactory, ContactFactory, LeadFactory
 from crm.models import Contact
 from salesmonk.tenants.models import Membership, Tenant
+from visitors import tasks
 from visitors.models import Visitor
 from visitors.segments import IN_CRM_CHOICES, SegmentFilters, visitors_filtered
 from visitors.selectors import visitors_in_crm
-from visitors.services.crm_match import visitor_crm_match_refresh
+from visitors.services.crm_match import (
+    MatchRefreshed,
+    visitor_crm_match_refresh,
+    visitor_crm_match_refresh_for,
+)
 from visitors.tests.conftest import Send, page
 from visitors.tests.segment_factories import VisitorFactory, crm_match
 from visitors.tests.test_segments_engine import NOW, World, build_world
@@ -91,6 +97,64 @@ def test_refresh_walks_in_batches(world: World, monkeypatch: pytest.MonkeyPatch)
     live = Visitor.objects.for_tenant(world.tenant).filter(merged_into__isnull=True).count()
     assert visitor_crm_match_refresh(tenant=world.tenant) == live == 11
     assert not Visitor.objects.filter(merged_into__isnull=True, crm_matched_at=None).exists()
+
+
+def test_a_time_boxed_refresh_stops_at_a_batch_boundary_and_resumes_there(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("visitors.services.crm_match.BATCH_SIZE", 4)
+    live = list(
+        Visitor.objects.for_tenant(world.tenant)
+        .filter(merged_into__isnull=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    Visitor.objects.for_tenant(world.tenant).update(crm_owner=None, crm_matched_at=None)
+    walked, after = [], None
+    while True:  # no time at all: one batch per call
+        done = visitor_crm_match_refresh_for(tenant=world.tenant, after=after, seconds=0)
+        walked.append(done.written)
+        if done.resume_after is None:
+            break
+        assert done.resume_after == live[sum(walked) - 1]
+        after = done.resume_after
+    assert walked == [4, 4, 3]
+    assert not Visitor.objects.filter(merged_into__isnull=True, crm_matched_at=None).exists()
+    # With time to spare it walks to the end in one call.
+    Visitor.objects.for_tenant(world.tenant).update(crm_matched_at=None)
+    assert visitor_crm_match_refresh_for(
+        tenant=world.tenant, after=None, seconds=60
+    ) == MatchRefreshed(written=11, resume_after=None)
+
+
+def test_the_background_refresh_hands_the_rest_of_a_large_tenant_to_the_next_task(
+    world: World, outsider_world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(Conf, "SYNC", True)  # queued tasks run inline, as the cluster would
+    monkeypatch.setattr("visitors.services.crm_match.BATCH_SIZE", 2)
+    monkeypatch.setattr(tasks, "CRM_MATCH_CHUNK_SECONDS", 0)
+    calls: list[tuple[str, ...]] = []
+    real = tasks.crm_match_refresh
+
+    def recorded(*args: str) -> dict[str, object]:
+        calls.append(args)
+        return real(*args)
+
+    monkeypatch.setattr(tasks, "crm_match_refresh", recorded)
+    Visitor.objects.update(crm_owner=None, crm_matched_at=None)
+    tasks.crm_match_refresh_enqueue(world.tenant.pk)
+    assert len(calls) == 6  # 11 visitors, 2 per task
+    assert calls[0] == (str(world.tenant.pk),)
+    assert all(len(call) == 2 and call[0] == str(world.tenant.pk) for call in calls[1:])
+    assert (
+        not Visitor.objects.for_tenant(world.tenant)
+        .filter(merged_into__isnull=True, crm_matched_at=None)
+        .exists()
+    )
+    # Another tenant's visitors are not walked.
+    assert (
+        not Visitor.objects.for_tenant(outsider_world.tenant).exclude(crm_matched_at=None).exists()
+    )
 
 
 def test_engine_agrees_with_visitors_in_crm_over_every_visitor(world: World) -> None:
