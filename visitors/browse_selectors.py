@@ -219,7 +219,9 @@ def visitor_rows_page(
         before=before,
     )
     unmatched = [v for v in page.rows if v.crm_matched_at is None]
-    live = visitors_in_crm(tenant=tenant, visitors=unmatched) if unmatched else {}
+    live = (
+        visitors_in_crm(tenant=tenant, visitors=unmatched, opportunities=False) if unmatched else {}
+    )
     page.rows = [
         VisitorRow(
             visitor=v,

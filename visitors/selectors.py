@@ -176,13 +176,14 @@ class VisitorInCrm:
 
 
 def visitors_in_crm(
-    *, tenant: Tenant, visitors: Iterable[Visitor]
+    *, tenant: Tenant, visitors: Iterable[Visitor], opportunities: bool = True
 ) -> dict[uuid.UUID, VisitorInCrm]:
     """`VisitorInCrm` for many visitors in a fixed number of queries (pages and
     notifications ask this for lists): people by email in two, by phone in two more (only
     for visitors with a phone and no email match: `person_match`'s order, contact then
     lead, email before phone), accounts by company domain in one, open opportunities in
-    one, account owners in one. The CRM rows are read without their raw records."""
+    one (unless `opportunities` is false: callers that never show them), account owners in
+    one. The CRM rows are read without their raw records."""
     visitors = list(visitors)
     by_email = people_for_emails(tenant=tenant, emails=[v.email for v in visitors if v.email])
     people: dict[uuid.UUID, PersonMatch | None] = {
@@ -207,15 +208,18 @@ def visitors_in_crm(
             account = by_domain.get(v.company.domain)
         accounts[v.pk] = account
     account_ids = {a.pk for a in accounts.values() if a is not None}
-    opportunities: dict[uuid.UUID, list[Opportunity]] = {pk: [] for pk in account_ids}
-    for opp in (
-        Opportunity.objects.for_tenant(tenant)
-        .filter(account_id__in=account_ids, remote_was_deleted=False, status=OpportunityStatus.OPEN)
-        .select_related("stage", "owner")
-        .defer("remote_data", "description", "stage__remote_data", "owner__remote_data")  # unshown
-        .order_by("close_date", "name", "remote_id")
-    ):
-        opportunities[opp.account_id].append(opp)
+    open_deals: dict[uuid.UUID, list[Opportunity]] = {pk: [] for pk in account_ids}
+    if opportunities:
+        for opp in (
+            Opportunity.objects.for_tenant(tenant)
+            .filter(
+                account_id__in=account_ids, remote_was_deleted=False, status=OpportunityStatus.OPEN
+            )
+            .select_related("stage", "owner")
+            .defer("remote_data", "description", "stage__remote_data", "owner__remote_data")
+            .order_by("close_date", "name", "remote_id")
+        ):
+            open_deals[opp.account_id].append(opp)
 
     owner_ids = {a.owner_id for a in accounts.values() if a is not None and a.owner_id}
     account_owners = {
@@ -232,6 +236,6 @@ def visitors_in_crm(
             person=person,
             account=account,
             owner=owner,
-            open_opportunities=opportunities.get(account.pk, []) if account else [],
+            open_opportunities=open_deals.get(account.pk, []) if account else [],
         )
     return result

@@ -327,7 +327,7 @@ def _deliveries_record(
     *, tenant: Tenant, rules: list[AlertRule], batch: list[Session]
 ) -> list[int]:
     visitors = list({s.visitor_id: s.visitor for s in batch}.values())
-    in_crm = visitors_in_crm(tenant=tenant, visitors=visitors)
+    in_crm = visitors_in_crm(tenant=tenant, visitors=visitors, opportunities=False)
     matches = _matching_rules(tenant=tenant, rules=rules, batch=batch, in_crm=in_crm)
     if not matches:
         return []

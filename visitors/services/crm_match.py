@@ -101,7 +101,7 @@ def _walk(
 
 
 def _write_changed(tenant: Tenant, visitors: list[Visitor]) -> int:
-    matches = visitors_in_crm(tenant=tenant, visitors=visitors)
+    matches = visitors_in_crm(tenant=tenant, visitors=visitors, opportunities=False)
     now = timezone.now()
     changed = []
     for visitor in visitors:

@@ -10,15 +10,18 @@ from typing import Any
 import pytest
 import time_machine
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django_q.conf import Conf
 
 from crm.factories import AccountFactory, ContactFactory, LeadFactory
 from crm.models import Contact
 from salesmonk.tenants.models import Membership, Tenant
 from visitors import tasks
+from visitors.browse_selectors import visitor_rows_page
 from visitors.models import Visitor
 from visitors.segments import IN_CRM_CHOICES, SegmentFilters, visitors_filtered
-from visitors.selectors import visitors_in_crm
+from visitors.selectors import visitor_list, visitors_in_crm
 from visitors.services.crm_match import (
     MatchRefreshed,
     visitor_crm_match_refresh,
@@ -155,6 +158,24 @@ def test_the_background_refresh_hands_the_rest_of_a_large_tenant_to_the_next_tas
     assert (
         not Visitor.objects.for_tenant(outsider_world.tenant).exclude(crm_matched_at=None).exists()
     )
+
+
+def test_the_refresh_and_the_lists_fallback_never_read_opportunities(world: World) -> None:
+    """Only the visitor page shows open opportunities; the stored match has none."""
+    tenant = world.tenant
+    visitors = list(Visitor.objects.for_tenant(tenant).select_related("company"))
+    assert any(
+        m.open_opportunities for m in visitors_in_crm(tenant=tenant, visitors=visitors).values()
+    )
+    Visitor.objects.for_tenant(tenant).update(crm_matched_at=None)
+    with CaptureQueriesContext(connection) as refresh:
+        assert visitor_crm_match_refresh(tenant=tenant) == 11
+    with CaptureQueriesContext(connection) as rows:
+        page = visitor_rows_page(visitor_list(tenant=tenant), tenant=tenant)
+    assert len(page.rows) == 11
+    read = [q["sql"] for q in refresh.captured_queries + rows.captured_queries]
+    assert any("crm_contact" in sql for sql in read)
+    assert not [sql for sql in read if "crm_opportunity" in sql]
 
 
 def test_engine_agrees_with_visitors_in_crm_over_every_visitor(world: World) -> None:
