@@ -35,11 +35,16 @@ MAX_GROUP = 64
 
 
 class _Ticket(Generic[T]):
+    """One queued submission. `done` is a plain lock held from creation until the writer
+    releases it once, after the commit: waiting on it is one blocking acquire (an `Event`
+    builds a Condition and a fresh waiter lock for every wait)."""
+
     __slots__ = ("done", "error", "item", "result")
 
     def __init__(self, item: T) -> None:
         self.item = item
-        self.done = threading.Event()
+        self.done = threading.Lock()
+        self.done.acquire()
         self.result: int | None = None
         self.error: BaseException | None = None
 
@@ -80,7 +85,7 @@ class GroupWriter(Generic[T]):
                 self._thread.start()
             self._queue.append(ticket)
             self._wakeup.notify()
-        ticket.done.wait()
+        ticket.done.acquire()  # released by the writer after the group's COMMIT
         if ticket.error is not None:
             raise ticket.error
         assert ticket.result is not None
@@ -140,7 +145,7 @@ class GroupWriter(Generic[T]):
             raise
         finally:
             for ticket in group:
-                ticket.done.set()
+                ticket.done.release()
 
 
 def _rolled_back() -> bool:
