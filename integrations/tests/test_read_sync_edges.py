@@ -105,7 +105,10 @@ def test_a_late_commit_older_than_the_watermark_is_still_read(
     )
     read_sync_run(tenant=owner.tenant, objects=["Lead"])
     ids = {r["LastName"]: r["Id"] for r in org.records("Lead")}
-    with time_machine.travel(timezone.now() + dt.timedelta(minutes=2, seconds=20), tick=True):
+    # Half a minute into a minute: getUpdated covers whole minutes, so the edit is after the
+    # window's end (at a minute's first second both would read hh:mm:00).
+    later = (timezone.now() + dt.timedelta(minutes=3)).replace(second=30, microsecond=0)
+    with time_machine.travel(later, tick=True):
         org.control.edit("Lead", ids["B"], {"Company": "C3"})  # after the window's end
         read_sync_run(tenant=owner.tenant, objects=["Lead"])
         state = SyncState.objects.for_tenant(owner.tenant).get(object_name="Lead")
