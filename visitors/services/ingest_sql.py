@@ -174,14 +174,12 @@ def devices_lock_after(
 ) -> tuple[list[Any], list[DeviceRow]]:
     """`read`'s rows, then `devices_lock(keys)`'s: one round trip on PostgreSQL (the group
     writer reads its sites fresh this way, in the transaction that writes)."""
-    lock_sql, lock_params = _lock_statement(keys)
     read_sql, read_params = read
     with connection.cursor() as cursor:
         if not _one_round_trip():
             cursor.execute(read_sql, read_params)
-            rows = cursor.fetchall()
-            cursor.execute(lock_sql, lock_params)
-            return rows, _read_devices(cursor.fetchall())
+            return cursor.fetchall(), devices_lock(keys)
+        lock_sql, lock_params = _lock_statement(keys)
         cursor.execute(f"{read_sql};\n{lock_sql}", [*read_params, *lock_params])
         rows = cursor.fetchall()
         cursor.nextset()
