@@ -10,7 +10,10 @@ from typing import Any
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support.ui import WebDriverWait
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
@@ -59,3 +62,18 @@ def browser(chromium: webdriver.Chrome) -> Iterator[webdriver.Chrome]:
     chromium.delete_all_cookies()
     yield chromium
     chromium.get("about:blank")
+
+
+def click_and_wait_for_next_page(browser: webdriver.Chrome, element: WebElement) -> None:
+    """Click something that loads a page at the same address (a form posting back to
+    itself) and wait until the new document has loaded. Reading elements while the old one
+    is being replaced fails in several ways (stale element, "node does not belong to the
+    document"), so the old document is marked and the wait is for a loaded one without the
+    mark."""
+    browser.execute_script("window.salesmonkLeaving = true")
+    element.click()
+    WebDriverWait(browser, 10, ignored_exceptions=(WebDriverException,)).until(
+        lambda b: b.execute_script(
+            "return !window.salesmonkLeaving && document.readyState === 'complete'"
+        )
+    )

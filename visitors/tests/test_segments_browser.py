@@ -11,7 +11,6 @@ import pytest
 from django.conf import settings
 from django.test import Client
 from django.utils import timezone
-from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
@@ -24,7 +23,11 @@ from crm.factories import (
 )
 from crm.models import MemberLink, OpportunityStatus
 from salesmonk.tenants.models import Membership, Tenant
-from salesmonk.tests.browser import browser, chromium  # noqa: F401  (fixtures)
+from salesmonk.tests.browser import (  # noqa: F401  (fixtures)
+    browser,
+    chromium,
+    click_and_wait_for_next_page,
+)
 from visitors.models import CustomerRule, Segment
 from visitors.tests.segment_factories import CompanyFactory, VisitorFactory, crm_match
 
@@ -107,13 +110,10 @@ def test_create_a_segment_and_preview_customers(
     assert browser.find_element(By.CSS_SELECTOR, "[data-testid=preview-accounts]").text == "1"
     browser.find_element(By.CSS_SELECTOR, "input[value=Customer]").click()
     browser.find_element(By.NAME, "won_opportunity").click()
-    browser.find_element(By.CSS_SELECTOR, "[data-testid=preview-rule]").click()
-    # The page reloads: an element found just before it may go stale while we read it.
-    WebDriverWait(browser, 10, ignored_exceptions=(StaleElementReferenceException,)).until(
-        lambda b: (
-            "Preview" in b.find_element(By.CSS_SELECTOR, "[data-testid=customer-preview]").text
-        )
+    click_and_wait_for_next_page(
+        browser, browser.find_element(By.CSS_SELECTOR, "[data-testid=preview-rule]")
     )
+    assert "Preview" in browser.find_element(By.CSS_SELECTOR, "[data-testid=customer-preview]").text
     names = browser.find_element(By.CSS_SELECTOR, "[data-testid=preview-account-names]").text
     assert "Umbrella" in names
     assert browser.find_element(By.CSS_SELECTOR, "[data-testid=preview-visitors]").text == "1"
