@@ -1,7 +1,10 @@
-"""The django-q2 schedules of the read sync: one per connected tenant.
+"""The django-q2 schedules of the Salesforce integration: one read sync per connected
+tenant and one write drain for all tenants.
 
-Declared here and reconciled idempotently (by the connect/disconnect services and by
-`manage.py salesforce_schedules`), never created at import time.
+Declared here and reconciled idempotently, never created at import time: after every
+`migrate` and whenever a job cluster starts (`IntegrationsConfig.ready` connects both), when
+a tenant connects or disconnects, and when support enables writes. `manage.py
+salesforce_schedules` does the same by hand.
 """
 
 from __future__ import annotations
@@ -45,8 +48,10 @@ def unschedule_read_sync(tenant: Tenant) -> int:
 
 
 def reconcile() -> tuple[int, int]:
-    """Every connected tenant has its schedule, nobody else has one: (created or updated,
-    removed)."""
+    """Every connected tenant has its schedule, nobody else has one, and the write drain
+    is scheduled: (read-sync schedules in place, stale ones removed)."""
+    if not Schedule.objects.filter(name=WRITE_SCHEDULE).exists():
+        schedule_write_drain()
     connected: QuerySet[SalesforceConnection] = SalesforceConnection.objects.filter(
         status=ConnectionStatus.CONNECTED
     ).select_related("tenant")

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import logging
+import threading
+import time
 
+from django.conf import settings
 from django_q.models import Schedule
 from django_q.tasks import async_task
 
@@ -39,6 +42,25 @@ def write_dispatch() -> dict[str, object]:
     for tenant_id in tenant_ids:
         async_task(WRITE_SYNC_TASK, str(tenant_id))
     return {"queued": len(tenant_ids)}
+
+
+_queued_at: dict[str, float] = {}
+_queued_lock = threading.Lock()
+
+
+def write_sync_soon(tenant_id: object) -> bool:
+    """Queue a drain of the tenant now rather than at the next minute's tick, at most once
+    per `WRITE_DRAIN_DEBOUNCE_SECONDS` per process: a busy site records intents on every
+    request, and one drain takes them all (a second one queued meanwhile skips while the
+    first holds the claim). Returns whether a drain was queued."""
+    key, now = str(tenant_id), time.monotonic()
+    with _queued_lock:
+        last = _queued_at.get(key)
+        if last is not None and now - last < settings.WRITE_DRAIN_DEBOUNCE_SECONDS:
+            return False
+        _queued_at[key] = now
+    async_task(WRITE_SYNC_TASK, key)
+    return True
 
 
 def write_sync(tenant_id: str) -> dict[str, object]:

@@ -227,6 +227,9 @@ Q_CLUSTER: dict[str, object] = {
     "save_limit": 1000,
     "label": "Jobs",
 }
+# Identified visitors reach Salesforce within seconds: recording write intents queues a
+# drain of the tenant, at most once per this many seconds per process.
+WRITE_DRAIN_DEBOUNCE_SECONDS: float = env.float("WRITE_DRAIN_DEBOUNCE_SECONDS", default=5.0)
 if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
 else:

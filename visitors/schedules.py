@@ -1,7 +1,7 @@
 """The django-q2 schedule of Slack alerts: one for all tenants, every minute.
 
-Declared here and created idempotently by `manage.py alerts_schedules` (which `make run`
-calls), never at import time.
+Declared here and created idempotently after every `migrate` and when a job cluster starts
+(`VisitorsConfig.ready`), or by `manage.py alerts_schedules`; never at import time.
 """
 
 from __future__ import annotations
@@ -27,3 +27,9 @@ def schedule_alerts() -> Schedule:
         },
     )
     return schedule
+
+
+def alerts_schedule_ensure() -> None:
+    """Create the schedule when it is missing; an existing one keeps its next run."""
+    if not Schedule.objects.filter(name=ALERTS_SCHEDULE).exists():
+        schedule_alerts()

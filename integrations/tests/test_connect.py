@@ -130,4 +130,6 @@ def test_schedules_reconcile_to_connected_tenants(
     Schedule.objects.filter(name=schedule_name(owner.tenant)).delete()
     Schedule.objects.create(name="salesforce-read-sync:stale", func="x", schedule_type="I")
     assert reconcile() == (1, 1)
-    assert list(Schedule.objects.values_list("name", flat=True)) == [schedule_name(owner.tenant)]
+    read_syncs = Schedule.objects.filter(name__startswith="salesforce-read-sync:")
+    assert list(read_syncs.values_list("name", flat=True)) == [schedule_name(owner.tenant)]
+    assert Schedule.objects.filter(name="salesforce-write-drain").exists()

@@ -265,7 +265,13 @@ def test_creates_recovered_after_a_crash_are_settled_as_ours(
     (account,) = live(sf_settings, "Account")
     assert len(leads) == 2
     assert not WriteLog.objects.filter(result="sent").exists()
-    created = {(e.object_name, e.remote_id) for e in CreatedRecord.objects.filter(result="success")}
+    assert set(WriteLog.objects.filter(run=run).values_list("result", flat=True)) == {"success"}
+    created = {
+        (e.object_name, e.remote_id)
+        for e in CreatedRecord.objects.filter(
+            result="reconciled", operation__in=["create", "upsert"]
+        )
+    }
     assert created >= {("Lead", rid) for rid in leads.values()} | {("Account", account["Id"])}
     for rid in leads.values():
         assert Lead.objects.for_tenant(tenant).get(remote_id=rid).created_by_salesmonk is True

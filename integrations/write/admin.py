@@ -19,6 +19,7 @@ from django.utils.html import format_html
 from crm.models import WritePolicy
 from integrations.models import SalesforceConnection
 from integrations.salesforce.client import SalesforceClient, SalesforceError
+from integrations.tasks import write_sync_soon
 from integrations.write.engine import WriteSkipped, write_dry_run
 from integrations.write.fieldmaps import (
     ATTRIBUTES,
@@ -209,8 +210,9 @@ class CreatedRecordAdmin(_ReadOnly):
             .filter(
                 object_name__in=["Account", "Lead"],
                 operation__in=["create", "upsert"],
-                result="success",
+                result__in=["success", "reconciled"],
             )
+            .exclude(remote_id="")
         )
 
     @admin.display(description="Salesforce record")
@@ -236,12 +238,15 @@ class FailedIntentAdmin(_ReadOnly):
 
     @admin.action(description="Retry the selected failed intents")
     def retry(self, request: HttpRequest, queryset: QuerySet[FailedIntent]) -> None:
-        retried = 0
+        retried, selected = 0, queryset.count()
         for tenant_id in set(queryset.values_list("tenant_id", flat=True)):
             tenant = TenantWrites.objects.get(pk=tenant_id)
             ids = queryset.filter(tenant_id=tenant_id).values_list("pk", flat=True)
             retried += intents_retry(tenant=tenant, intent_ids=ids)
-        messages.success(request, f"{retried} intent(s) queued again.")
+            write_sync_soon(tenant_id)
+        others = selected - retried
+        note = f"; {others} had not failed and are already waiting to be sent" if others else ""
+        messages.success(request, f"{retried} failed intent(s) queued again{note}.")
 
 
 class FieldMappingForm(forms.ModelForm):

@@ -31,13 +31,14 @@ from django.utils import timezone
 from crm import services as crm_services
 from crm.models import Account, Contact, Lead
 from crm.models import User as CrmUser
-from integrations.claims import Claim
+from integrations.claims import Claim, Heartbeat
 from integrations.models import ConnectionStatus, SalesforceConnection
 from integrations.salesforce.client import (
     ApiBudgetExhausted,
     SalesforceAuthError,
     SalesforceClient,
     SalesforceError,
+    SalesforceRequestError,
     TenantBudgetExhausted,
 )
 from integrations.write.fieldmaps import mappings_for
@@ -47,11 +48,12 @@ from integrations.write.plan import (
     Context,
     Op,
     build_ops,
-    person_key,
     subject_for,
     title_for,
 )
 from integrations.write.policy import enabled_flags, write_settings_for
+from integrations.write.reconcile import lost_answers_reconcile
+from integrations.write.runs import HEARTBEAT_SECONDS, WRITE_CLAIM_TTL, runs_abandon
 from integrations.write.source import Work, dry_run_work, intents_settle, pending_work
 from salesmonk.tenants.models import Tenant
 from visitors.models import IntentKind
@@ -97,32 +99,37 @@ def write_sync_run(
     if not enabled_flags(tenant=tenant):
         raise WriteSkipped("Salesforce writes are not enabled for this workspace.")
     ws = write_settings_for(tenant=tenant)
-    claim = Claim.take(WriteSettings, ws.pk, "claimed_at")
+    claim = Claim.take(WriteSettings, ws.pk, "claimed_at", ttl=WRITE_CLAIM_TTL)
     if claim is None:
         raise WriteSkipped("Another write sync of this workspace is running.")
+    runs_abandon(tenant=tenant)  # we hold the claim: any other running drain is dead
     run = WriteRun.objects.create(tenant=tenant)
     client: SalesforceClient | None = None
     counts: Counter[str] = Counter()
     try:
-        client = SalesforceClient(conn, purpose="write")
-        attempted: set[int] = set()
-        for _ in range(max_batches):
-            # Heartbeat: a live drain is never taken over; a lost claim stops this one.
-            _renew(claim)
-            flags = enabled_flags(tenant=tenant)
-            work = pending_work(tenant=tenant, flags=flags, limit=batch_size, exclude=attempted)
-            if not work:
-                break
-            attempted |= {iid for w in work for iid in w.intents.values()}
-            Drain(
-                tenant=tenant,
-                conn=conn,
-                client=client,
-                run=run,
-                counts=counts,
-                claim=claim,
-                flags=flags,
-            ).execute(work)
+        with Heartbeat(claim, every=HEARTBEAT_SECONDS):
+            client = SalesforceClient(conn, purpose="write")
+            counts["lost_answers_reconciled"] += lost_answers_reconcile(
+                tenant=tenant, client=client, run=run
+            )
+            attempted: set[int] = set()
+            for _ in range(max_batches):
+                # A live drain is never taken over; a lost claim stops this one.
+                _renew(claim)
+                flags = enabled_flags(tenant=tenant)
+                work = pending_work(tenant=tenant, flags=flags, limit=batch_size, exclude=attempted)
+                if not work:
+                    break
+                attempted |= {iid for w in work for iid in w.intents.values()}
+                Drain(
+                    tenant=tenant,
+                    conn=conn,
+                    client=client,
+                    run=run,
+                    counts=counts,
+                    claim=claim,
+                    flags=flags,
+                ).execute(work)
         run.status = WriteRunStatus.SUCCEEDED
         WriteSettings.objects.filter(pk=ws.pk, paused_until__isnull=False).update(paused_until=None)
     except ApiBudgetExhausted as exc:
@@ -134,7 +141,7 @@ def write_sync_run(
         run.status, run.error = WriteRunStatus.FAILED, str(exc)
     except Exception as exc:
         log.exception("Write sync of tenant %s failed", tenant.pk)
-        run.status, run.error = WriteRunStatus.FAILED, f"{type(exc).__name__}: {exc}"
+        run.status, run.error = WriteRunStatus.FAILED, f"Unexpected error: {exc}"
     finally:
         run.counts = dict(counts)
         run.api_calls = client.usage.calls if client else 0
@@ -257,7 +264,7 @@ class Drain:
         self.claim = claim  # None: a dry run, which writes nothing
         self.flags = flags  # None: a dry run, which previews every kind
         self.ops: list[Op] = []
-        self.recovered_creates: list[tuple[WriteLog, str]] = []
+        self.in_doubt: set[Op] = set()  # sent, answer lost: failed attempt, log reconciled later
         self.recorded: set[Op] = set()  # settled in the database: only these settle intents
 
     # --- reading -------------------------------------------------------------------------
@@ -286,11 +293,11 @@ class Drain:
             for chat, _ in w.chats:
                 keyed |= Q(key__startswith=f"chat:{chat.pk}:")
         logs = WriteLog.objects.for_tenant(self.tenant).filter(
-            keyed, result__in=[WriteResult.SUCCESS, WriteResult.SENT]
+            keyed, result__in=[WriteResult.SUCCESS, WriteResult.RECONCILED, WriteResult.SENT]
         )
         logged, unsettled = {}, set()
         for key, result, remote_id in logs.values_list("key", "result", "remote_id"):
-            if result == WriteResult.SUCCESS and remote_id:
+            if result != WriteResult.SENT and remote_id:
                 logged[key] = remote_id
             else:
                 unsettled.add(key)
@@ -324,39 +331,7 @@ class Drain:
         )
         found = run_queries(self.client, queries) if queries else Found()
         found.logged = logged
-        self.recovered_creates = self._recovered_creates(work, found)
         return build_ops(work, found, ctx)
-
-    def _recovered_creates(self, work: list[Work], found: Found) -> list[tuple[WriteLog, str]]:
-        """Creates Salesforce accepted before we crashed (their log still SENT) that the
-        lookup found: each log with the Id it got, to settle as a success."""
-        people: dict[str, Work] = {}
-        domains: dict[str, str] = {}
-        for w in work:
-            v = w.visitor
-            if IntentKind.LEAD in w.intents and (v.email or v.phone):
-                people[person_key(v)[:120]] = w
-            if IntentKind.ACCOUNT in w.intents and v.company and v.company.domain:
-                domains[f"domain:{v.company.domain}"[:120]] = v.company.domain
-        if not people and not domains:
-            return []
-        logs = WriteLog.objects.for_tenant(self.tenant).filter(
-            Q(object_name="Lead", key__in=list(people))
-            | Q(object_name="Account", key__in=list(domains)),
-            result=WriteResult.SENT,
-            operation__in=["create", "upsert"],
-        )
-        out = []
-        for entry in logs.order_by("-id"):
-            if entry.object_name == "Account":
-                record = found.account(domains[entry.key])
-            else:
-                v = people[entry.key].visitor
-                match = found.person(v.email, v.phone)
-                record = match[1] if match is not None and match[0] == "Lead" else None
-            if record is not None:
-                out.append((entry, record["Id"]))
-        return out
 
     @staticmethod
     def _read_fields(ctx: Context, obj: str) -> list[str]:
@@ -367,7 +342,16 @@ class Drain:
 
     # --- writing -------------------------------------------------------------------------
     def execute(self, work: list[Work]) -> None:
-        ops, nothing = self.plan(work)
+        try:
+            ops, nothing = self.plan(work)
+        except SalesforceError as exc:
+            if isinstance(exc, ApiBudgetExhausted):
+                raise  # not an attempt: the intents wait for the budget
+            # The lookups failed as a whole: every intent of the batch has had an attempt.
+            failed = {iid: call_failure(exc) for w in work for iid in w.intents.values()}
+            intents_settle(tenant=self.tenant, done=(), failed=failed, max_attempts=MAX_ATTEMPTS)
+            self.counts["intents_failed"] += len(failed)
+            raise
         # A meeting or chat with nowhere to go because the visitor's Lead failed is not
         # "nothing to do": it fails with the Lead, so it is retried (or parked) with it.
         waiting = {}
@@ -381,7 +365,6 @@ class Drain:
         self.counts["intents_failed"] += len(waiting)
         self.counts["nothing_to_write"] += len(nothing)
         self.ops = list(ops)
-        self._settle_recovered_creates()
         skipped = [op for op in ops if op.result == WriteResult.SKIPPED]
         if skipped:
             self._log_sent(skipped, result=WriteResult.SKIPPED)
@@ -475,6 +458,25 @@ class Drain:
                 op.result, op.error = "unsent", str(exc)
             self._record(sent)
             raise
+        except SalesforceRequestError as exc:
+            # Refused as a whole (e.g. UNABLE_TO_LOCK_ROW): nothing was written. Each record
+            # failed this attempt with that error; the drain goes on with the rest.
+            for op in sent:
+                op.result, op.error, op.api_call = (
+                    WriteResult.FAILED,
+                    call_failure(exc),
+                    self.client.usage.calls,
+                )
+            self._record(sent)
+            return
+        except SalesforceError as exc:
+            # No answer (timeout, 5xx, dropped connection): Salesforce may have written
+            # some of it. The logs stay SENT for the next drain to reconcile by lookup;
+            # the intents count a failed attempt, and this run stops.
+            for op in sent:
+                op.result, op.error = WriteResult.FAILED, call_failure(exc)
+            self.in_doubt.update(sent)
+            raise
         call = self.client.usage.calls
         for (_, _, ops), answer in zip(collections, answers, strict=True):
             body = answer.get("body")
@@ -553,28 +555,6 @@ class Drain:
                 crm_services.mirror_upsert(tenant=self.tenant, model=MIRROR_MODELS[obj], rows=rows)
         self.recorded.update(ops)
 
-    def _settle_recovered_creates(self) -> None:
-        """What we created before a crash is ours: its log a success with the Id, the
-        mirror row `created_by_salesmonk` (so it is listed among the records we created).
-        An older SENT log of the same key (a second crash) is settled as skipped."""
-        settled: set[tuple[str, str]] = set()
-        logs, mirror = [], defaultdict(list)
-        for entry, remote_id in self.recovered_creates:  # newest first
-            if (entry.object_name, entry.key) in settled:
-                entry.result, entry.error = WriteResult.SKIPPED, f"Created as {remote_id}."
-            else:
-                settled.add((entry.object_name, entry.key))
-                entry.result, entry.remote_id = WriteResult.SUCCESS, remote_id
-                mirror[entry.object_name].append({**_created_mirror(entry), "remote_id": remote_id})
-                self.counts["recovered"] += 1
-            logs.append(entry)
-        if not logs:
-            return
-        with transaction.atomic():
-            WriteLog.objects.bulk_update(logs, ["remote_id", "result", "error"])
-            for obj, rows in mirror.items():
-                crm_services.mirror_upsert(tenant=self.tenant, model=MIRROR_MODELS[obj], rows=rows)
-
     def _settle(self, ops: list[Op]) -> None:
         """Intents whose writes all settled: done, or one failed attempt with the error.
         Intents with writes not sent (budget, disabled) stay as they are."""
@@ -584,37 +564,20 @@ class Drain:
                 by_intent[iid].append(op)
         done, failed = [], {}
         for iid, its in by_intent.items():
-            results = {op.result if op in self.recorded else "" for op in its}
+            settled = self.recorded | self.in_doubt
+            results = {op.result if op in settled else "" for op in its}
             if results <= {WriteResult.SUCCESS, WriteResult.SKIPPED}:
                 done.append(iid)
-            elif results & {"", "disabled", "unsent"}:
-                continue
-            else:
+            elif WriteResult.FAILED in results or not results & {"", "disabled", "unsent"}:
                 failed[iid] = "; ".join(op.error for op in its if op.error)[:2000]
         intents_settle(tenant=self.tenant, done=done, failed=failed, max_attempts=MAX_ATTEMPTS)
         self.counts["intents_done"] += len(done)
         self.counts["intents_failed"] += len(failed)
 
 
-def _created_mirror(entry: WriteLog) -> dict[str, Any]:
-    """The mirror row of a record we created, from what its log says we sent."""
-    f = entry.fields_after or {}
-    if entry.object_name == "Account":
-        domain = entry.key.removeprefix("domain:")
-        return {
-            "name": f.get("Name") or domain,
-            "website": f.get("Website") or domain,
-            "domain": domain,
-            "owner_remote_id": f.get("OwnerId") or "",
-            "created_by_salesmonk": True,
-        }
-    return {
-        "first_name": f.get("FirstName") or "",
-        "last_name": f.get("LastName") or "",
-        "email": f.get("Email") or "",
-        "phone": f.get("Phone") or "",
-        "company": f.get("Company") or "",
-        "lead_source": f.get("LeadSource") or "",
-        "owner_remote_id": f.get("OwnerId") or "",
-        "created_by_salesmonk": True,
-    }
+def call_failure(exc: SalesforceError) -> str:
+    """A whole call's failure in words, with Salesforce's code when it gave one."""
+    code = f"{exc.code}: " if getattr(exc, "code", None) else ""
+    if isinstance(exc, SalesforceRequestError):
+        return f"Salesforce refused the whole request: {code}{exc}"[:2000]
+    return f"Salesforce did not answer: {exc}"[:2000]

@@ -70,6 +70,9 @@ class WriteRunStatus(models.TextChoices):
     SUCCEEDED = "succeeded", "Succeeded"
     PAUSED = "paused", "Paused (API budget)"
     FAILED = "failed", "Failed"
+    # The worker died mid-run (its claim's heartbeat stopped): found and closed by the next
+    # drain or dispatch, so no run stays "running" forever.
+    ABANDONED = "abandoned", "Abandoned (worker stopped)"
 
 
 class WriteRun(TenantOwnedModel):
@@ -100,6 +103,18 @@ class WriteResult(models.TextChoices):
     SUCCESS = "success", "Success"
     FAILED = "failed", "Failed"
     SKIPPED = "skipped", "Skipped"
+    # The answer was lost (crash, timeout, 5xx); a later lookup by our key or marker found
+    # the record (its Id is kept) or proved it absent (the intent writes it again).
+    RECONCILED = "reconciled", "Reconciled after a lost answer"
+
+
+# Results after which a log row never changes again.
+FINAL_RESULTS = (
+    WriteResult.SUCCESS,
+    WriteResult.FAILED,
+    WriteResult.SKIPPED,
+    WriteResult.RECONCILED,
+)
 
 
 class WriteLog(TenantOwnedModel):
@@ -119,7 +134,7 @@ class WriteLog(TenantOwnedModel):
     )
     fields_before = models.JSONField(default=dict, blank=True)
     fields_after = models.JSONField(default=dict, blank=True)
-    result = models.CharField(max_length=8, choices=WriteResult.choices)
+    result = models.CharField(max_length=10, choices=WriteResult.choices)
     error = models.TextField(blank=True, default="")
     owner_rule = models.CharField(max_length=20, blank=True, default="")
     api_call = models.PositiveSmallIntegerField(

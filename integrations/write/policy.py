@@ -14,9 +14,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from crm.models import WritePolicy
+from integrations import schedules
 from integrations.write.models import WriteSettings
 from salesmonk.tenants.models import Tenant, User
 from salesmonk.tenants.services import audit_record
+from visitors.services.intents import intents_backfill, intents_backfill_preview
 
 WRITE_FLAGS = ("create_accounts", "create_leads", "update_people", "log_meetings", "log_chats")
 FLAG_LABELS = {
@@ -37,10 +39,27 @@ def _require_staff(user: User | None) -> None:
         raise WritePermissionDenied("Only SalesMonk support staff can change Salesforce writes.")
 
 
+def _kinds(flags: Iterable[str]) -> set[str]:
+    from integrations.write.source import KIND_FLAGS
+
+    chosen = set(flags)
+    return {kind for kind, flag in KIND_FLAGS.items() if flag in chosen}
+
+
+def writes_enable_preview(*, tenant: Tenant, flags: Iterable[str]) -> dict[str, int]:
+    """What enabling `flags` would write at once for visitors already seen (people,
+    companies, meetings, chats), for the confirmation page. Kinds already on are left out:
+    their visitors are written already."""
+    on = enabled_flags(tenant=tenant)
+    return intents_backfill_preview(tenant=tenant, kinds=_kinds(set(flags) - on))
+
+
 def writes_enable(
     *, tenant: Tenant, acting_user: User | None, flags: Iterable[str], note: str
 ) -> WritePolicy:
-    """Turn on the given kinds of writes (others keep their state), recording approval."""
+    """Turn on the given kinds of writes (others keep their state), recording approval.
+    Visitors already eligible for a newly enabled kind get their intent at once (the
+    backfill), and the write drain is scheduled, so nothing waits for a manual step."""
     _require_staff(acting_user)
     chosen = set(flags)
     if unknown := chosen - set(WRITE_FLAGS):
@@ -54,6 +73,8 @@ def writes_enable(
             setattr(policy, flag, True)
         policy.approved_by, policy.approved_at, policy.note = acting_user, timezone.now(), note
         policy.save()
+        newly = {f for f in chosen if not before[f]}
+        backfilled = intents_backfill(tenant=tenant, kinds=_kinds(newly)) if newly else 0
         audit_record(
             tenant=tenant,
             actor=acting_user,
@@ -63,8 +84,10 @@ def writes_enable(
                 "before": before,
                 "after": {f: getattr(policy, f) for f in WRITE_FLAGS},
                 "note": note,
+                "backfilled_intents": backfilled,
             },
         )
+        transaction.on_commit(schedules.schedule_write_drain)
     return policy
 
 

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Q
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, Q
 
 from salesmonk.tenants.models import Tenant
 from visitors.models import Chat, ChatMessage, IntentKind, Meeting, Visitor, WriteIntent
@@ -191,17 +192,24 @@ def intents_settle(
 
 
 def intents_retry(*, tenant: Tenant, intent_ids: Iterable[int]) -> int:
-    """Put failed intents back in the queue (unless a newer one for the same visitor and
-    kind is already pending: that one carries the latest values)."""
-    retried = 0
-    for intent in WriteIntent.objects.for_tenant(tenant).filter(
-        pk__in=list(intent_ids), status=WriteIntent.Status.FAILED
-    ):
-        pending = WriteIntent.objects.filter(
-            Q(visitor_id=intent.visitor_id, kind=intent.kind, status=WriteIntent.Status.PENDING)
-        ).exists()
-        if not pending:
-            retried += WriteIntent.objects.filter(pk=intent.pk).update(
-                status=WriteIntent.Status.PENDING, attempts=0
-            )
+    """Give intents that failed a fresh run of attempts: parked ones (failed
+    `max_attempts` times) go back in the queue, pending ones that failed an attempt start
+    counting again; the error stays shown until a write succeeds. A parked intent whose
+    visitor and kind already has a newer pending one is left parked (the newer one carries
+    the latest values). Returns how many were queued again."""
+    ids = list(intent_ids)
+    mine = WriteIntent.objects.for_tenant(tenant).filter(pk__in=ids)
+    retried = mine.filter(status=WriteIntent.Status.PENDING, attempts__gt=0).update(attempts=0)
+    newer = WriteIntent.objects.filter(
+        visitor_id=OuterRef("visitor_id"), kind=OuterRef("kind"), status=WriteIntent.Status.PENDING
+    )
+    parked = mine.filter(status=WriteIntent.Status.FAILED).exclude(Exists(newer))
+    for pk in parked.values_list("pk", flat=True):
+        try:
+            with transaction.atomic():  # two parked twins: the second stays parked
+                retried += WriteIntent.objects.filter(pk=pk).update(
+                    status=WriteIntent.Status.PENDING, attempts=0
+                )
+        except IntegrityError:
+            continue
     return retried

@@ -46,7 +46,6 @@ class Command(BaseCommand):
             )
         if "salesforce-emulator" in children:
             self._connect_demo(manage, emulator.hostname or "127.0.0.1", emulator.port or 0)
-        subprocess.run([*manage, "alerts_schedules"], check=True)
         children["jobs"] = subprocess.Popen([*manage, "qcluster"])
         children["web"] = subprocess.Popen([*manage, "runserver", addr, "--noreload"])
         base = f"http://{addr}"
