@@ -44,6 +44,7 @@ from integrations.write.policy import (
     write_settings_update,
     writes_disable,
     writes_enable,
+    writes_enable_preview,
 )
 from integrations.write.source import intents_retry
 
@@ -66,6 +67,14 @@ class EnableForm(forms.Form):
     note = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}), help_text="What the customer agreed to."
     )
+
+
+def backfill_words(preview: dict[str, int]) -> str:
+    """{"people": 185, "companies": 78} -> "185 people and 78 companies"."""
+    words = [f"{n:,} {what}" for what, n in preview.items() if n]
+    if not words:
+        return "nothing already seen"
+    return ", ".join(words[:-1]) + (" and " if len(words) > 1 else "") + words[-1]
 
 
 def _policy(tenant: Any) -> WritePolicy | None:
@@ -102,25 +111,43 @@ class TenantWritesAdmin(_ReadOnly):
     def enable_writes(
         self, request: HttpRequest, queryset: QuerySet[TenantWrites]
     ) -> HttpResponse | None:
-        """A confirmation page first: which writes, and the customer's agreement."""
+        """A confirmation page first: which writes, what they will write at once for the
+        visitors already seen, and the customer's agreement."""
         if request.POST.get("confirm"):
             form = EnableForm(request.POST)
             if form.is_valid():
+                flags = form.cleaned_data["flags"]
                 for tenant in queryset:
+                    preview = writes_enable_preview(tenant=tenant, flags=flags)
                     writes_enable(
                         tenant=tenant,
                         acting_user=request.user,  # type: ignore[arg-type]
-                        flags=form.cleaned_data["flags"],
+                        flags=flags,
                         note=form.cleaned_data["note"],
                     )
-                messages.success(request, f"Writes enabled for {queryset.count()} workspace(s).")
+                    messages.success(
+                        request,
+                        f"Writes enabled for {tenant.name}: {backfill_words(preview)} "
+                        "queued for Salesforce; new visitors follow within seconds.",
+                    )
                 return None
         else:
             form = EnableForm()
         context = {
             **self.admin_site.each_context(request),
             "title": "Enable Salesforce writes",
-            "tenants": queryset,
+            "previews": [
+                {
+                    "tenant": tenant,
+                    "kinds": [
+                        (FLAG_LABELS[flag], backfill_words(preview))
+                        for flag in WRITE_FLAGS
+                        if (preview := writes_enable_preview(tenant=tenant, flags=[flag]))
+                    ],
+                    "all": backfill_words(writes_enable_preview(tenant=tenant, flags=WRITE_FLAGS)),
+                }
+                for tenant in queryset
+            ],
             "form": form,
             "action": "enable_writes",
             "opts": self.model._meta,
