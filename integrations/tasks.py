@@ -13,6 +13,7 @@ from django_q.tasks import async_task
 from integrations import schedules
 from integrations.sync.runs import SyncSkipped, read_sync_run
 from integrations.write.engine import WriteSkipped, write_sync_run
+from integrations.write.runs import runs_abandon
 from integrations.write.selectors import tenants_with_pending_writes
 from salesmonk.tenants.models import Tenant
 
@@ -37,7 +38,9 @@ WRITE_SYNC_TASK = "integrations.tasks.write_sync"
 
 
 def write_dispatch() -> dict[str, object]:
-    """Every minute: queue a drain for each connected tenant with pending enabled intents."""
+    """Every minute: close drains whose worker died, then queue a drain for each connected
+    tenant with pending enabled intents."""
+    runs_abandon()
     tenant_ids = tenants_with_pending_writes()
     for tenant_id in tenant_ids:
         async_task(WRITE_SYNC_TASK, str(tenant_id))
