@@ -9,10 +9,11 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from crm.api import selectors, services
 from crm.api.services import IssuedKey
+from salesmonk.post_only import post_only
 from salesmonk.tenants.resolution import tenant_member_required
 
 
@@ -52,7 +53,7 @@ def api_keys(request: HttpRequest) -> HttpResponse:
 
 
 @tenant_member_required
-@require_POST
+@post_only("api_keys")
 def api_key_revoke(request: HttpRequest, key_id: uuid.UUID) -> HttpResponse:
     api_key = selectors.api_key_get(tenant=request.tenant, key_id=key_id)  # type: ignore[attr-defined]
     revoked = services.api_key_revoke(

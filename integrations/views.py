@@ -11,13 +11,14 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 
 from crm import member_links
 from integrations import oauth_web, selectors
 from integrations.forms import ConnectForm, DisconnectForm, MemberSettingsForm, member_initial
 from integrations.services import ConnectError, connection_disconnect
 from integrations.sync_now import SyncNotPossible, read_sync_request
+from salesmonk.post_only import post_only
 from salesmonk.tenants.models import Membership
 from salesmonk.tenants.resolution import require_manager, tenant_member_required
 from salesmonk.tenants.selectors import get_for_tenant_or_404
@@ -44,7 +45,7 @@ def settings_salesforce(request: HttpRequest) -> HttpResponse:
 
 
 @tenant_member_required
-@require_POST
+@post_only("settings_salesforce")
 def settings_salesforce_connect(request: HttpRequest) -> HttpResponse:
     """Start the OAuth web-server flow: send the browser to Salesforce's login page."""
     require_manager(request, to="change settings")
@@ -114,7 +115,7 @@ def _callback_refused(request: HttpRequest, reason: str) -> HttpResponse:
 
 
 @tenant_member_required
-@require_POST
+@post_only("settings_salesforce")
 def settings_salesforce_disconnect(request: HttpRequest) -> HttpResponse:
     require_manager(request, to="change settings")
     if selectors.connection_for(tenant=request.tenant) is None:  # type: ignore[attr-defined]
@@ -137,7 +138,7 @@ def settings_salesforce_disconnect(request: HttpRequest) -> HttpResponse:
 
 
 @tenant_member_required
-@require_POST
+@post_only("settings_salesforce")
 def settings_salesforce_sync(request: HttpRequest) -> HttpResponse:
     require_manager(request, to="change settings")
     try:
@@ -198,7 +199,7 @@ def settings_members(request: HttpRequest) -> HttpResponse:
 
 
 @tenant_member_required
-@require_POST
+@post_only("settings_members")
 def settings_member_update(request: HttpRequest, membership_id: uuid.UUID) -> HttpResponse:
     tenant = request.tenant  # type: ignore[attr-defined]
     membership = get_for_tenant_or_404(

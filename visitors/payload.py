@@ -24,6 +24,10 @@ from visitors.models import UTM_FIELDS, EventType
 
 MAX_BODY_BYTES = 64 * 1024
 MAX_EVENTS = 100
+# The snippet's bodies are three levels deep (batch → events → event). Deeper nesting is
+# refused by a count that does not depend on how much stack the parser has left, so the
+# answer to a given body is the same under any server.
+MAX_DEPTH = 16
 # Events older than this are refused rather than re-opening old sessions; beacons arrive
 # within seconds, queued batches within minutes.
 MAX_EVENT_AGE = dt.timedelta(days=1)
@@ -207,14 +211,37 @@ def _event(obj: Any, *, shared: dict[str, Any], skew_ms: int, now: dt.datetime) 
     )
 
 
+def _deeper_than(doc: Any, limit: int) -> bool:
+    """Whether arrays/objects nest more than `limit` levels. Level by level, without
+    recursion, and only through containers: a flat batch costs one pass over its values."""
+    level = [doc]
+    for _ in range(limit):
+        below = []
+        for node in level:
+            for child in node.values() if type(node) is dict else node:
+                if type(child) is dict or type(child) is list:
+                    below.append(child)
+        if not below:
+            return False
+        level = below
+    return True
+
+
 def parse_events(body: bytes, *, now: dt.datetime) -> list[EventIn]:
     """The events in a request body, in the order sent, or `PayloadError`."""
     if len(body) > MAX_BODY_BYTES:
         raise PayloadError(f"The body is larger than {MAX_BODY_BYTES} bytes.")
+    too_deep = f"The body nests arrays or objects more than {MAX_DEPTH} levels deep."
     try:
         doc = json.loads(body)
     except (UnicodeDecodeError, ValueError):
         raise PayloadError("The body is not valid JSON.") from None
+    except RecursionError:
+        # The parser recurses once per level and gives up at the interpreter's limit, far
+        # below what 64 KB of brackets can nest: that body is too deep as well.
+        raise PayloadError(too_deep) from None
+    if isinstance(doc, dict | list) and _deeper_than(doc, MAX_DEPTH):
+        raise PayloadError(too_deep)
     if not isinstance(doc, dict):
         raise PayloadError("The body must be a JSON object.")
     skew_ms = 0

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import requests
 from django.conf import settings
@@ -81,9 +81,9 @@ def _is_loopback(host: str) -> bool:
 
 
 def webhook_url_check(url: str) -> str:
-    """The URL, stripped, if it is an incoming webhook on an allowed host; otherwise
-    `InvalidWebhookUrl` saying what is wrong. Plain http only for loopback (local receivers
-    in development and tests)."""
+    """The URL, stripped (and `:443` dropped), if it is an incoming webhook on an allowed
+    host and https's default port; otherwise `InvalidWebhookUrl` saying what is wrong. Plain
+    http, and a port, only for loopback (local receivers in development and tests)."""
     url = (url or "").strip()
     try:
         parts = urlsplit(url)
@@ -93,19 +93,30 @@ def webhook_url_check(url: str) -> str:
         raise InvalidWebhookUrl("That is not a valid URL.") from exc
     if parts.scheme not in ("https", "http") or not host:
         raise InvalidWebhookUrl("Paste the full webhook URL, starting with https://.")
-    if parts.username or parts.password:
+    if "@" in parts.netloc:  # even an empty `https://@host` user name
         raise InvalidWebhookUrl("A webhook URL has no user name or password in it.")
     allowed = {h.lower() for h in settings.SLACK_WEBHOOK_HOSTS}
     if host not in allowed:
         raise InvalidWebhookUrl(
             "Slack incoming webhook URLs start with https://hooks.slack.com/services/."
         )
-    if parts.scheme == "http" and not _is_loopback(host):
+    loopback = _is_loopback(host)
+    if parts.scheme == "http" and not loopback:
         raise InvalidWebhookUrl("The webhook URL must use https://.")
     if not parts.path.startswith("/services/") or len(parts.path) <= len("/services/"):
         raise InvalidWebhookUrl(
             "Slack incoming webhook URLs look like https://hooks.slack.com/services/T…/B…/…."
         )
+    if loopback:
+        return url  # a local receiver in development listens on a port of its own
+    # Slack serves webhooks on https's default port only; any other port would make our
+    # workers knock on a service of the customer's choosing.
+    if parts.port not in (None, 443):
+        raise InvalidWebhookUrl(
+            f"Slack webhook URLs have no port: remove “:{parts.port}” after {host}."
+        )
+    if parts.netloc != host:  # `:443` or a bare `:` written out, or capitals: one spelling
+        url = urlunsplit(parts._replace(netloc=host))
     return url
 
 

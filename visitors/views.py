@@ -9,7 +9,7 @@ import logging
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.db import DatabaseError
@@ -61,6 +61,53 @@ def client_ip(request: HttpRequest) -> str | None:
         return remote
 
 
+class BodyUnreadable(Exception):
+    """The body cannot be taken as it is: `status` and `message` say why."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def body_read(request: HttpRequest, *, limit: int) -> bytes:
+    """The body, reading at most `limit + 1` bytes: one more than `limit` is a 413 and the
+    rest is never read, with or without a Content-Length. A chunked body comes without one,
+    and Django then reads nothing (the events would look like an empty body), so it is read
+    from the server's input itself when the server ends that input with the body
+    (`wsgi.input_terminated`, as gunicorn does); a server that cannot (Django's runserver)
+    gets 411 rather than a misleading "not valid JSON"."""
+    declared = request.META.get("CONTENT_LENGTH")
+    stream: Any
+    if declared:
+        try:
+            length = int(declared)
+        except ValueError:
+            raise BodyUnreadable(400, "Bad Content-Length.") from None
+        if length < 0:
+            raise BodyUnreadable(400, "Bad Content-Length.")
+        if length > limit:
+            raise BodyUnreadable(413, f"The body is larger than {limit} bytes.")
+        stream = request
+    elif request.META.get("wsgi.input_terminated"):
+        stream = request.META["wsgi.input"]
+    elif "HTTP_TRANSFER_ENCODING" in request.META:
+        raise BodyUnreadable(411, "Send the body with a Content-Length.")
+    else:
+        return b""
+    chunks: list[bytes] = []
+    size = 0
+    while size <= limit:
+        chunk = stream.read(limit + 1 - size)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    if size > limit:
+        raise BodyUnreadable(413, f"The body is larger than {limit} bytes.")
+    return b"".join(chunks)
+
+
 class EventsRecorder(Protocol):
     def __call__(
         self,
@@ -108,17 +155,13 @@ def events_accept(request: HttpRequest, *, record: EventsRecorder) -> HttpRespon
     if request.content_type not in CONTENT_TYPES:
         return _error(415, "Send JSON as application/json or text/plain.", origin)
     try:
-        declared = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        return _error(400, "Bad Content-Length.", origin)
-    if declared > MAX_BODY_BYTES:
-        return _error(413, f"The body is larger than {MAX_BODY_BYTES} bytes.", origin)
-    body = request.read(MAX_BODY_BYTES + 1)
+        body = body_read(request, limit=MAX_BODY_BYTES)
+    except BodyUnreadable as exc:
+        return _error(exc.status, exc.message, origin)
     try:
         events = parse_events(body, now=timezone.now())
     except PayloadError as exc:
-        status = 413 if len(body) > MAX_BODY_BYTES else 400
-        return _error(status, str(exc), origin)
+        return _error(400, str(exc), origin)
     try:
         accepted = record(
             tenant=site.tenant,

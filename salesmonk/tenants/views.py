@@ -9,8 +9,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
+from salesmonk.post_only import post_only
 from salesmonk.tenants import selectors, services
 from salesmonk.tenants.forms import RoleForm
 from salesmonk.tenants.resolution import remember_tenant, tenant_member_required
@@ -58,7 +59,7 @@ def member_detail(request: HttpRequest, membership_id: uuid.UUID) -> HttpRespons
 
 
 @login_required
-@require_POST
+@post_only("dashboard")
 def switch_tenant(request: HttpRequest) -> HttpResponse:
     membership = (
         selectors.memberships_for_user(user=request.user)

@@ -143,6 +143,21 @@ def test_an_owner_adds_a_webhook_stored_encrypted_and_audited(
             "A webhook URL has no user name or password in it.",
         ),
         ("https://hooks.slack.com:99999/services/T0/B0/x", "That is not a valid URL."),
+        *[
+            (
+                f"https://hooks.slack.com:{port}/services/T0/B0/x",
+                f"Slack webhook URLs have no port: remove “:{port}” after hooks.slack.com.",
+            )
+            for port in (6379, 80, 8443, 0)
+        ],
+        (
+            "https://@hooks.slack.com/services/T0/B0/x",
+            "A webhook URL has no user name or password in it.",
+        ),
+        (
+            "https://user@hooks.slack.com/services/T0/B0/x",
+            "A webhook URL has no user name or password in it.",
+        ),
     ],
 )
 def test_only_slack_webhook_urls_are_accepted(
@@ -153,6 +168,23 @@ def test_only_slack_webhook_urls_are_accepted(
     assert response.status_code == 400
     assert response.context["webhook_form"].errors["url"] == [error]
     assert not SlackWebhook.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://hooks.slack.com:443/services/T0/B0/x",
+        "https://hooks.slack.com:/services/T0/B0/x",
+        "https://HOOKS.Slack.com/services/T0/B0/x",
+    ],
+)
+def test_the_default_port_written_out_is_stored_without_it(
+    owner_client: Client, url: str, settings: Any
+) -> None:
+    settings.SLACK_WEBHOOK_HOSTS = ["hooks.slack.com"]
+    response = owner_client.post(reverse("alert_webhook_create"), {"name": "#sales", "url": url})
+    assert response.status_code == 302
+    assert SlackWebhook.objects.get().url == "https://hooks.slack.com/services/T0/B0/x"
 
 
 def test_loopback_over_http_only_when_the_setting_allows_it(

@@ -99,6 +99,15 @@ def test_a_url_outside_the_allowed_hosts_is_never_called(slack_receiver: SlackRe
     assert slack_receiver.posts == []
 
 
+def test_a_stored_url_with_a_port_is_never_called(slack_receiver: SlackReceiver) -> None:
+    """Rows saved before ports were refused: the send refuses them (and switches the
+    webhook off) rather than calling another port."""
+    with pytest.raises(slack.InvalidWebhookUrl, match="remove “:6379”") as caught:
+        slack.webhook_post("https://hooks.slack.com:6379/services/T0/B0/x", text="x")
+    assert caught.value.webhook_dead
+    assert slack_receiver.posts == []
+
+
 def test_loopback_hosts_are_refused_in_production(monkeypatch: pytest.MonkeyPatch) -> None:
     import importlib
 

@@ -12,8 +12,9 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
+from salesmonk.post_only import post_only
 from salesmonk.tenants.models import Tenant
 from salesmonk.tenants.resolution import require_manager, tenant_member_required
 from visitors import alert_selectors as selectors
@@ -116,7 +117,7 @@ def alert_list(request: HttpRequest) -> HttpResponse:
 
 
 @tenant_member_required
-@require_POST
+@post_only("alert_list")
 def alert_webhook_create(request: HttpRequest) -> HttpResponse:
     require_manager(request, to="change alerts")
     form = WebhookForm(request.POST)
@@ -137,7 +138,7 @@ def alert_webhook_create(request: HttpRequest) -> HttpResponse:
 
 
 @tenant_member_required
-@require_POST
+@post_only("alert_list")
 def alert_webhook_test(request: HttpRequest, webhook_id: uuid.UUID) -> HttpResponse:
     tenant = request.tenant  # type: ignore[attr-defined]
     webhook = selectors.webhook_get(tenant=tenant, webhook_id=webhook_id)
@@ -147,7 +148,7 @@ def alert_webhook_test(request: HttpRequest, webhook_id: uuid.UUID) -> HttpRespo
 
 
 @tenant_member_required
-@require_POST
+@post_only("alert_list")
 def alert_webhook_active(request: HttpRequest, webhook_id: uuid.UUID) -> HttpResponse:
     tenant = request.tenant  # type: ignore[attr-defined]
     webhook = selectors.webhook_get(tenant=tenant, webhook_id=webhook_id)
@@ -164,7 +165,7 @@ def alert_webhook_active(request: HttpRequest, webhook_id: uuid.UUID) -> HttpRes
 
 
 @tenant_member_required
-@require_POST
+@post_only("alert_list")
 def alert_webhook_delete(request: HttpRequest, webhook_id: uuid.UUID) -> HttpResponse:
     tenant = request.tenant  # type: ignore[attr-defined]
     webhook = selectors.webhook_get(tenant=tenant, webhook_id=webhook_id)
@@ -175,7 +176,7 @@ def alert_webhook_delete(request: HttpRequest, webhook_id: uuid.UUID) -> HttpRes
 
 
 @tenant_member_required
-@require_POST
+@post_only("alert_list")
 def alert_rule_create(request: HttpRequest) -> HttpResponse:
     require_manager(request, to="change alerts")
     tenant = request.tenant  # type: ignore[attr-defined]
@@ -241,7 +242,7 @@ def alert_rule_edit(request: HttpRequest, rule_id: uuid.UUID) -> HttpResponse:
 
 
 @tenant_member_required
-@require_POST
+@post_only("alert_rule_edit", keep=("rule_id",))
 def alert_rule_delete(request: HttpRequest, rule_id: uuid.UUID) -> HttpResponse:
     tenant = request.tenant  # type: ignore[attr-defined]
     rule = selectors.alert_rule_get(tenant=tenant, rule_id=rule_id)

@@ -11,9 +11,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from crm.models import Account
+from salesmonk.post_only import post_only
 from salesmonk.tenants.models import Tenant
 from salesmonk.tenants.resolution import tenant_member_required
 from salesmonk.tenants.selectors import get_for_tenant_or_404
@@ -161,7 +162,7 @@ def segment_edit(request: HttpRequest, segment_id: uuid.UUID) -> HttpResponse:
 
 
 @tenant_member_required
-@require_POST
+@post_only("segment_edit", keep=("segment_id",))
 def segment_delete_view(request: HttpRequest, segment_id: uuid.UUID) -> HttpResponse:
     tenant = request.tenant  # type: ignore[attr-defined]
     segment = get_for_tenant_or_404(Segment.objects.all(), tenant=tenant, pk=segment_id)

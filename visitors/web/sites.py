@@ -13,8 +13,9 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
+from salesmonk.post_only import post_only
 from salesmonk.tenants.resolution import require_manager, tenant_member_required
 from visitors import site_selectors
 from visitors.services.sites import site_create, site_update
@@ -109,7 +110,7 @@ def site_edit(request: HttpRequest, site_id: uuid.UUID) -> HttpResponse:
 
 
 @tenant_member_required
-@require_POST
+@post_only("settings_sites")
 def site_set_active(request: HttpRequest, site_id: uuid.UUID) -> HttpResponse:
     """Deactivate (events with its key are refused from then on) or reactivate a site."""
     tenant = request.tenant  # type: ignore[attr-defined]
