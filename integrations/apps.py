@@ -20,6 +20,13 @@ class IntegrationsConfig(AppConfig):
         post_spawn.connect(_schedules_reconcile, dispatch_uid="integrations.cluster")
         write_intents_recorded.connect(_intents_recorded, dispatch_uid="integrations.drain")
 
+        # Pages in `visitors` say whom a Lead SalesMonk creates would be owned by; the
+        # default lead owner and installer are ours, so we hand `crm` the way to read them.
+        from crm.owners import fallback_owner_ids_provide
+        from integrations.write.selectors import fallback_owner_ids
+
+        fallback_owner_ids_provide(fallback_owner_ids)
+
 
 def _schedules_reconcile(sender: Any, **kwargs: Any) -> None:
     """After `migrate` and when a job cluster's worker starts: the schedules are in place

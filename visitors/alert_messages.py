@@ -1,6 +1,6 @@
 """The Slack message of an alert: who is on the site, from which company, what they read,
-and whose account it is — as `blocks` plus a plain `text` fallback (notifications, old
-clients).
+and whose they are (the owner chain of `crm.owners`, saying which rule chose the owner) —
+as `blocks` plus a plain `text` fallback (notifications, old clients).
 
 Every value that comes from a visitor, a page or the CRM goes through `slack.escape` (after
 being shortened, so an entity is never cut in half): a name like `<!channel>` stays text.
@@ -65,6 +65,13 @@ def owner_mention(owner: CrmUser | None, slack_user_id: str | None) -> str:
     return f"*{_e(str(owner), 100)}*"
 
 
+def owner_line(mention: str, in_crm: VisitorInCrm | None) -> str:
+    """The mention and which link of the owner chain chose the owner: "Jo Closer — account
+    owner" (the label is ours, so it needs no escaping; the mention is escaped already)."""
+    rule = in_crm.owner_rule if in_crm else None
+    return f"{mention} — {rule.label}" if rule else mention
+
+
 def alert_message(
     *,
     rule: AlertRule,
@@ -96,7 +103,7 @@ def alert_message(
 
     fields = [_person_field(visitor, person_link), _company_field(visitor, account, company_link)]
     if mention:
-        fields.append({"type": "mrkdwn", "text": f"*Owner*\n{mention}"})
+        fields.append({"type": "mrkdwn", "text": f"*Owner*\n{owner_line(mention, in_crm)}"})
     utm = " · ".join(_e(v, 100) for v in (visitor.utm_source, visitor.utm_campaign) if v)
     if utm:
         fields.append({"type": "mrkdwn", "text": f"*Source · campaign*\n{utm}"})

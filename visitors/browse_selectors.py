@@ -14,8 +14,9 @@ import base64
 import binascii
 import datetime as dt
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any, Generic, Literal, TypeVar
 
 from django.db.models import (
@@ -36,6 +37,7 @@ from django.utils import timezone
 
 from crm.models import Account, Opportunity, OpportunityStatus
 from crm.models import User as CrmUser
+from crm.owners import FallbackOwners, MirrorOwner, OwnerRule, fallback_owners, mirror_owner_resolve
 from crm.selectors import account_for_domain, accounts_for_domains
 from salesmonk.tenants.models import Tenant
 from salesmonk.tenants.selectors import get_for_tenant_or_404
@@ -160,12 +162,19 @@ def live_visitors(*, tenant: Tenant) -> QuerySet[Visitor]:
 @dataclass(frozen=True)
 class RowMatch:
     """Who a list row is in Salesforce, as much as the list shows: the kind of person record
-    (a contact wins over the lead it was converted from), whether an account matched, and
-    the owner to show."""
+    (a contact wins over the lead it was converted from), whether an account matched, the
+    owner to show and the rule of the owner chain that chose them, or, for an identified
+    visitor with no Contact or Lead, whom their Lead would be owned by."""
 
     person_kind: Literal["contact", "lead"] | None
     in_account: bool
     owner: CrmUser | None
+    owner_rule: str = ""
+    would_be_owner: MirrorOwner | None = None
+
+    @property
+    def owner_rule_label(self) -> str:
+        return OwnerRule(self.owner_rule).label if self.owner_rule else ""
 
     @classmethod
     def of(cls, match: VisitorInCrm) -> RowMatch:
@@ -173,6 +182,8 @@ class RowMatch:
             person_kind=match.person.kind if match.person else None,
             in_account=match.account is not None,
             owner=match.owner,
+            owner_rule=match.owner_rule or "",
+            would_be_owner=match.would_be_owner,
         )
 
 
@@ -203,7 +214,9 @@ _ROW_FIELDS = (
     "crm_account_id",
     "crm_owner__name",
     "crm_owner__email",
+    "crm_owner_rule",
     "crm_matched_at",
+    "identified_at",
 )
 
 
@@ -211,35 +224,47 @@ def visitor_rows_page(
     queryset: QuerySet[Visitor], *, tenant: Tenant, after: str = "", before: str = ""
 ) -> KeysetPage[VisitorRow]:
     """A page of visitors, most recently seen first, each with who they are in Salesforce:
-    the stored match, or (for rows never matched yet) the live one, all in one query."""
+    the stored match, or (for rows never matched yet) the live one, all in one query; the
+    tenant's fallback owners are read once (two queries) if some identified row has no
+    Contact or Lead, to say whom its Lead would be owned by."""
     page = keyset_page(
         queryset.select_related("company", "crm_owner").only(*_ROW_FIELDS),
         at_field="last_seen_at",
         after=after,
         before=before,
     )
+    fallback = cache(lambda: fallback_owners(tenant=tenant))
     unmatched = [v for v in page.rows if v.crm_matched_at is None]
     live = (
-        visitors_in_crm(tenant=tenant, visitors=unmatched, opportunities=False) if unmatched else {}
+        visitors_in_crm(tenant=tenant, visitors=unmatched, opportunities=False, fallback=fallback)
+        if unmatched
+        else {}
     )
     page.rows = [
         VisitorRow(
             visitor=v,
-            crm=RowMatch.of(live[v.pk]) if v.pk in live else _stored_match(v),
+            crm=RowMatch.of(live[v.pk]) if v.pk in live else _stored_match(v, fallback),
         )
         for v in page.rows
     ]
     return page
 
 
-def _stored_match(visitor: Visitor) -> RowMatch:
+def _stored_match(visitor: Visitor, fallback: Callable[[], FallbackOwners]) -> RowMatch:
     kind: Literal["contact", "lead"] | None = None
     if visitor.crm_contact_id:
         kind = "contact"
     elif visitor.crm_lead_id:
         kind = "lead"
+    would_be = None
+    if kind is None and visitor.crm_owner_id is None and visitor.identified_at:
+        would_be = mirror_owner_resolve(fallback=fallback())
     return RowMatch(
-        person_kind=kind, in_account=visitor.crm_account_id is not None, owner=visitor.crm_owner
+        person_kind=kind,
+        in_account=visitor.crm_account_id is not None,
+        owner=visitor.crm_owner,
+        owner_rule=visitor.crm_owner_rule,
+        would_be_owner=would_be,
     )
 
 
@@ -436,7 +461,11 @@ def visitor_detail(*, tenant: Tenant, visitor: Visitor) -> VisitorDetail:
     meetings = list(Meeting.objects.for_tenant(tenant).filter(visitor=visitor))
     return VisitorDetail(
         visitor=visitor,
-        crm=visitors_in_crm(tenant=tenant, visitors=[visitor])[visitor.pk],
+        crm=visitors_in_crm(
+            tenant=tenant,
+            visitors=[visitor],
+            fallback=lambda: fallback_owners(tenant=tenant),
+        )[visitor.pk],
         sessions=[
             SessionVisit(session=s, device=device_label(s.device.user_agent)) for s in sessions
         ],

@@ -7,8 +7,9 @@ Who a visitor is in the CRM is the match stored on the visitor row (`crm_contact
 
 - "contact" has a contact (a converted lead counts as the contact it became), "lead" a lead
   and no contact, "account" only an account (the company's domain), "none" nothing;
-- the owner is the person's owner, else the account's; customer and opportunity filters use
-  the stored account.
+- the owner is the first usable one of the account, contact and lead owners (the owner
+  chain of `crm.owners`, existing records only: "owned by me" never means "a Lead we create
+  would be mine"); customer and opportunity filters use the stored account.
 
 Every visitor condition is an indexed column lookup (`(tenant, crm_owner)`,
 `(tenant, crm_account)`) or a semi-join on a small set of accounts. Merged visitors never

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -15,6 +15,7 @@ from django.db.models.expressions import Col
 
 from crm.models import Account, Contact, Lead, Opportunity, OpportunityStatus
 from crm.models import User as CrmUser
+from crm.owners import FallbackOwners, MirrorOwner, OwnerRule, mirror_owner_resolve
 from crm.selectors import (
     PersonMatch,
     accounts_for_domains,
@@ -159,12 +160,17 @@ def visitor_list(*, tenant: Tenant) -> QuerySet[Visitor]:
 @dataclass(frozen=True)
 class VisitorInCrm:
     """Who a visitor is in Salesforce: the person (contact first, then lead), their account,
-    the owner to notify, and the account's open opportunities."""
+    the owner to notify (of an existing record, by the owner chain `crm.owners`, with the
+    rule that chose them), the account's open opportunities, and, for an identified
+    visitor with no Contact or Lead, whom the Lead SalesMonk would create for them would
+    be owned by (when asked for)."""
 
     person: PersonMatch | None
     account: Account | None
     owner: CrmUser | None
+    owner_rule: OwnerRule | None = None
     open_opportunities: list[Opportunity] = field(default_factory=list)
+    would_be_owner: MirrorOwner | None = None
 
     @property
     def contact(self) -> Contact | None:
@@ -176,14 +182,20 @@ class VisitorInCrm:
 
 
 def visitors_in_crm(
-    *, tenant: Tenant, visitors: Iterable[Visitor], opportunities: bool = True
+    *,
+    tenant: Tenant,
+    visitors: Iterable[Visitor],
+    opportunities: bool = True,
+    fallback: Callable[[], FallbackOwners] | None = None,
 ) -> dict[uuid.UUID, VisitorInCrm]:
     """`VisitorInCrm` for many visitors in a fixed number of queries (pages and
     notifications ask this for lists): people by email in two, by phone in two more (only
     for visitors with a phone and no email match: `person_match`'s order, contact then
     lead, email before phone), accounts by company domain in one, open opportunities in
     one (unless `opportunities` is false: callers that never show them), account owners in
-    one. The CRM rows are read without their raw records."""
+    one. The CRM rows are read without their raw records. With `fallback` (the tenant's
+    default lead owner and installer, called at most once and only when an identified
+    visitor has no Contact or Lead), also the owner their Lead would get."""
     visitors = list(visitors)
     by_email = people_for_emails(tenant=tenant, emails=[v.email for v in visitors if v.email])
     people: dict[uuid.UUID, PersonMatch | None] = {
@@ -227,15 +239,26 @@ def visitors_in_crm(
         for u in CrmUser.objects.for_tenant(tenant).filter(pk__in=owner_ids).defer("remote_data")
     }
     result = {}
+    fallback_users: FallbackOwners | None = None
     for v in visitors:
         person, account = people[v.pk], accounts[v.pk]
-        owner = person.record.owner if person is not None else None
-        if owner is None and account is not None and account.owner_id:
-            owner = account_owners.get(account.owner_id)
+        account_owner = account_owners.get(account.owner_id) if account is not None else None
+        owner = mirror_owner_resolve(
+            account_owner=account_owner,
+            contact_owner=person.contact.owner if person and person.contact else None,
+            lead_owner=person.lead.owner if person and person.lead else None,
+        )
+        would_be = None
+        if fallback is not None and person is None and owner is None and v.identified_at:
+            if fallback_users is None:
+                fallback_users = fallback()
+            would_be = mirror_owner_resolve(fallback=fallback_users)
         result[v.pk] = VisitorInCrm(
             person=person,
             account=account,
-            owner=owner,
+            owner=owner.user if owner else None,
+            owner_rule=owner.rule if owner else None,
             open_opportunities=open_deals.get(account.pk, []) if account else [],
+            would_be_owner=would_be,
         )
     return result

@@ -61,9 +61,10 @@ def test_an_owner_change_in_salesforce_reaches_the_owner_filter(
     rep = User.objects.for_tenant(tenant).get(remote_id=sf_settings.rep_user_id)
     assert visitor.crm_contact.remote_id == contact["Id"]
     assert visitor.crm_account.remote_id == account["Id"]
-    assert visitor.crm_owner == admin
+    assert (visitor.crm_owner, visitor.crm_owner_rule) == (admin, "account_owner")
 
-    control.reassign([contact["Id"]], sf_settings.rep_user_id)
+    # The account owner comes first in the owner chain: reassigning the account moves Bo.
+    control.reassign([account["Id"]], sf_settings.rep_user_id)
     later = timezone.now() + dt.timedelta(minutes=2)
     with (
         time_machine.travel(later, tick=True),
@@ -71,7 +72,7 @@ def test_an_owner_change_in_salesforce_reaches_the_owner_filter(
     ):
         run = read_sync_run(tenant=tenant)
     assert run.status == SyncStatus.SUCCEEDED, run.error
-    assert run.counts["Contact"]["updated"] == 1
+    assert run.counts["Account"]["updated"] == 1
     assert len(callbacks) == 1
 
     by_rep = SegmentFilters(owner_ids=(str(rep.pk),))

@@ -1,5 +1,5 @@
 """Enabling writes (staff only, confirmation page, audited, instant disable), what customers
-see, write settings, owner resolution through each rule, and field maps validated against
+see, write settings, the fallback owners they give pages, and field maps validated against
 the org's describe."""
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from integrations.write.fieldmaps import (
     field_mapping_validate,
     mappings_for,
 )
-from integrations.write.owners import owner_resolve
 from integrations.write.policy import (
     WritePermissionDenied,
     enabled_flags,
@@ -152,28 +151,32 @@ def test_default_lead_owner_must_be_an_active_mirrored_user(owner: Membership) -
     assert event.data["after"]["lead_source"] == "Website"
 
 
-# --- owner resolution ----------------------------------------------------------------------
-INSTALLER = "005000000000000INS"
+def test_pages_read_the_default_lead_owner_and_installer_through_crm(
+    owner: Membership, outsider: Membership, django_assert_num_queries
+) -> None:
+    """`visitors` may not import us: `crm.owners.fallback_owners` reads our settings through
+    the provider this app registers, one query for the ids and one for the users."""
+    from crm.factories import UserFactory
+    from crm.owners import FallbackOwners, fallback_owners
 
-
-@pytest.mark.parametrize(
-    ("kwargs", "expected"),
-    [
-        (
-            {"account_owner_id": "005A", "contact_owner_id": "005C", "lead_owner_id": "005L"},
-            ("005A", "account_owner"),
-        ),
-        ({"contact_owner_id": "005C", "lead_owner_id": "005L"}, ("005C", "contact_owner")),
-        ({"lead_owner_id": "005L"}, ("005L", "lead_owner")),
-        ({"default_owner_id": "005D"}, ("005D", "default_lead_owner")),
-        ({}, (INSTALLER, "installer")),
-        ({"account_owner_id": "00G_QUEUE", "lead_owner_id": "005L"}, ("005L", "lead_owner")),
-        ({"account_owner_id": "005GONE"}, (INSTALLER, "installer")),
-    ],
-)
-def test_owner_resolution_rules(kwargs: dict, expected: tuple[str, str]) -> None:
-    decision = owner_resolve(installer_id=INSTALLER, inactive_ids={"005GONE"}, **kwargs)
-    assert (decision.owner_id, decision.rule) == expected
+    tenant = owner.tenant
+    jo = UserFactory(tenant=tenant, name="Jo Closer")
+    installer = UserFactory(tenant=tenant, name="Ina Staller")
+    theirs = UserFactory(tenant=outsider.tenant)
+    assert fallback_owners(tenant=tenant) == FallbackOwners()
+    SalesforceConnection.objects.create(tenant=tenant, installer_remote_id=installer.remote_id)
+    SalesforceConnection.objects.create(
+        tenant=outsider.tenant, installer_remote_id=theirs.remote_id
+    )
+    with django_assert_num_queries(2):
+        assert fallback_owners(tenant=tenant) == FallbackOwners(installer=installer)
+    write_settings_update(
+        tenant=tenant, acting_user=staff(), default_lead_owner_remote_id=jo.remote_id
+    )
+    assert fallback_owners(tenant=tenant) == FallbackOwners(
+        default_lead_owner=jo, installer=installer
+    )
+    assert fallback_owners(tenant=outsider.tenant) == FallbackOwners(installer=theirs)
 
 
 # --- field maps ----------------------------------------------------------------------------

@@ -355,25 +355,32 @@ def test_our_budget_pauses_dispatch_until_utc_midnight(
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "expected"),
+    ("default_id", "inactive", "expected"),
     [
-        ({"fallback_owner_id": "005D"}, ("005INSTALLER", "installer")),
-        (
-            {"inactive_ids": {"005INSTALLER"}, "fallback_owner_id": "005D"},
-            ("005D", "default_lead_owner"),
-        ),
-        (
-            {"inactive_ids": {"005INSTALLER", "005D"}, "fallback_owner_id": "005D"},
-            ("", "connected_user"),
-        ),
-        ({"inactive_ids": {"005INSTALLER"}}, ("", "connected_user")),
+        ("005D", set(), ("005INSTALLER", "installer")),
+        ("005D", {"005INSTALLER"}, ("005D", "default_lead_owner")),
+        ("005D", {"005INSTALLER", "005D"}, (None, "connected_user")),
+        ("", {"005INSTALLER"}, (None, "connected_user")),
     ],
 )
-def test_inactive_installer_is_passed_over(kwargs: dict, expected: tuple[str, str]) -> None:
-    from integrations.write.owners import owner_resolve
+def test_a_created_account_goes_to_the_installer_then_the_default_lead_owner(
+    default_id: str, inactive: set[str], expected: tuple[str | None, str]
+) -> None:
+    """Accounts follow the owner chain from the installer (the product rule), then the
+    default lead owner; with no one usable, OwnerId is left to Salesforce."""
+    from integrations.write.plan import Context, _account_op
 
-    decision = owner_resolve(installer_id="005INSTALLER", **kwargs)
-    assert (decision.owner_id, decision.rule) == expected
+    ctx = Context(
+        installer_id="005INSTALLER",
+        default_owner_id=default_id,
+        lead_source="SalesMonk",
+        fields={"Account": set(), "Contact": set(), "Lead": set()},
+        mappings={},
+        inactive_users=inactive,
+    )
+    op = _account_op(ctx, "initech.com", {"company_name": "Initech", "company_url": ""}, None)
+    assert op is not None
+    assert (op.fields.get("OwnerId"), op.owner_rule) == expected
 
 
 def test_accounts_and_leads_never_go_to_an_inactive_installer(

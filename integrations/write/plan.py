@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crm.normalize import normalize_email, normalize_phone
+from crm.owners import OwnerDecision, owner_resolve
 from integrations.write.fieldmaps import Mapping
 from integrations.write.lookup import Found, Record
-from integrations.write.owners import owner_resolve
 from integrations.write.source import KIND_FLAGS, Work
 from visitors.models import IntentKind
 
@@ -29,6 +29,9 @@ PERSON_VALUES = {
 DOMAIN_FIELD = "SalesMonk_Domain__c"
 SKIPPED = "skipped"  # an Op settled without a write (WriteResult.SKIPPED)
 EXISTS_NO_UPDATES = "Nothing to do: exists; updates not enabled."
+# No usable owner: the record is created without OwnerId and Salesforce assigns the user
+# whose connection wrote it.
+CONNECTED_USER = "connected_user"
 
 
 @dataclass(eq=False)
@@ -240,15 +243,15 @@ def _account_op(ctx: Context, domain: str, values: dict, account: Record | None)
             before=before,
             mirror=mirror,
         )
-    decision = owner_resolve(
-        installer_id=ctx.installer_id,
-        inactive_ids=ctx.inactive_users,
-        fallback_owner_id=ctx.default_owner_id,
+    # Accounts go to the installer first (the product rule), then the default lead owner.
+    owner_id, owner_rule = _owner(
+        owner_resolve(installer_id=ctx.installer_id, inactive_ids=ctx.inactive_users),
+        owner_resolve(default_owner_id=ctx.default_owner_id, inactive_ids=ctx.inactive_users),
     )
     fields = {
         "Name": values["company_name"] or domain,
         "Website": domain,
-        "OwnerId": decision.owner_id,
+        "OwnerId": owner_id,
         **sm,
         **_mapped(ctx, "Account", values, None),
     }
@@ -263,7 +266,7 @@ def _account_op(ctx: Context, domain: str, values: dict, account: Record | None)
         "name": fields["Name"],
         "website": domain,
         "domain": domain,
-        "owner_remote_id": decision.owner_id,
+        "owner_remote_id": owner_id,
         "created_by_salesmonk": True,
     }
     return Op(
@@ -272,7 +275,7 @@ def _account_op(ctx: Context, domain: str, values: dict, account: Record | None)
         "create_accounts",
         f"domain:{domain}",
         fields,
-        owner_rule=decision.rule,
+        owner_rule=owner_rule,
         mirror=mirror,
     )
 
@@ -333,11 +336,13 @@ def _person(
         return op, current["Id"]
     if IntentKind.LEAD not in w.intents:
         return None, ""
-    decision = owner_resolve(
-        account_owner_id=account.get("OwnerId") if account else None,
-        installer_id=ctx.installer_id,
-        default_owner_id=ctx.default_owner_id,
-        inactive_ids=ctx.inactive_users,
+    owner_id, owner_rule = _owner(
+        owner_resolve(
+            account_owner_id=account.get("OwnerId") if account else None,
+            installer_id=ctx.installer_id,
+            default_owner_id=ctx.default_owner_id,
+            inactive_ids=ctx.inactive_users,
+        )
     )
     fields = {
         "FirstName": v.first_name,
@@ -345,7 +350,7 @@ def _person(
         "Email": v.email,
         "Phone": v.phone,
         "Company": values["company_name"] or values["company_domain"] or "[not provided]",
-        "OwnerId": decision.owner_id,
+        "OwnerId": owner_id,
         "LeadSource": ctx.lead_source,
         **person_fields(ctx, "Lead", values, None),
     }
@@ -359,7 +364,7 @@ def _person(
         "phone": v.phone,
         "company": fields["Company"],
         "lead_source": ctx.lead_source,
-        "owner_remote_id": decision.owner_id,
+        "owner_remote_id": owner_id,
         "created_by_salesmonk": True,
     }
     op = Op(
@@ -368,10 +373,18 @@ def _person(
         "create_leads",
         person_key(v),
         fields,
-        owner_rule=decision.rule,
+        owner_rule=owner_rule,
         mirror=mirror,
     )
     return op, ""
+
+
+def _owner(*decisions: OwnerDecision | None) -> tuple[str, str]:
+    """The owner id and rule of the first decision made, else none and `CONNECTED_USER`."""
+    for decision in decisions:
+        if decision is not None:
+            return decision.owner_id, decision.rule.value
+    return "", CONNECTED_USER
 
 
 def person_key(v: Any) -> str:

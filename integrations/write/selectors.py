@@ -9,6 +9,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from crm.models import WritePolicy
+from crm.owners import FallbackOwnerIds
 from integrations.models import ConnectionStatus, SalesforceConnection
 from integrations.salesforce.client import SalesforceClient
 from integrations.write.fieldmaps import missing_salesmonk_fields
@@ -45,3 +46,19 @@ def salesmonk_fields_missing(*, tenant: Tenant) -> dict[str, list[str]]:
 
 def write_policy_exists(*, tenant: Tenant) -> bool:
     return WritePolicy.objects.filter(tenant=tenant).exists()
+
+
+def fallback_owner_ids(tenant: Tenant) -> FallbackOwnerIds:
+    """The default lead owner and the installer of the tenant, in one query: the owners the
+    write path hands a Lead to when no account owner is usable. Registered with
+    `crm.owners` so pages can say whom a record SalesMonk creates would go to."""
+    row = (
+        Tenant.objects.filter(pk=tenant.pk)
+        .values_list(
+            "write_settings__default_lead_owner_remote_id",
+            "salesforce_connection__installer_remote_id",
+        )
+        .first()
+    )
+    default_id, installer_id = row or (None, None)
+    return FallbackOwnerIds(default_lead_owner_id=default_id or "", installer_id=installer_id or "")

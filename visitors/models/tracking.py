@@ -13,6 +13,7 @@ import uuid
 
 from django.db import models
 
+from crm.owners import OwnerRule
 from salesmonk.tenants.models import Tenant, TenantOwnedModel
 
 SESSION_TIMEOUT_MINUTES = 30
@@ -117,6 +118,11 @@ class Visitor(TenantOwnedModel):
     )
     crm_owner = models.ForeignKey(
         "crm.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Which link of the owner chain (`crm.owners`) chose `crm_owner` ("" when none did). A
+    # database default too: ingest inserts visitors with its own SQL, naming no CRM column.
+    crm_owner_rule = models.CharField(
+        max_length=20, blank=True, default="", db_default="", choices=OwnerRule.choices
     )
     crm_matched_at = models.DateTimeField(null=True, blank=True)
 

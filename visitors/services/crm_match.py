@@ -1,10 +1,11 @@
 """The Salesforce match stored on each visitor (`Visitor.crm_contact`, `crm_lead`,
-`crm_account`, `crm_owner`, `crm_matched_at`).
+`crm_account`, `crm_owner`, `crm_owner_rule`, `crm_matched_at`).
 
 `visitor_crm_match_refresh` is the only writer of these columns. It stores exactly what
 `visitors.selectors.visitors_in_crm` answers (email then phone, a converted lead with the
-contact it became, the account of the contact else of the company's domain, the person's
-owner else the account's), so segment filters, pages and alerts agree. It runs when a
+contact it became, the account of the contact else of the company's domain, the owner by
+the owner chain of `crm.owners` and the rule that chose them), so segment filters, pages
+and alerts agree. It runs when a
 visitor is identified or merged (`visitors.services.people`), after a read sync changed the
 mirror (`crm.signals.crm_mirror_changed` → `visitors.tasks.crm_match_refresh`, which walks a
 large tenant in time-boxed chunks, each task handing the rest to the next), and from the
@@ -26,7 +27,7 @@ from visitors.models import Visitor
 from visitors.selectors import visitors_in_crm
 
 BATCH_SIZE = 1000
-MATCH_FIELDS = ("crm_contact", "crm_lead", "crm_account", "crm_owner")
+MATCH_FIELDS = ("crm_contact_id", "crm_lead_id", "crm_account_id", "crm_owner_id", "crm_owner_rule")
 _INPUTS = ("email", "phone", "company_id")
 
 
@@ -111,12 +112,13 @@ def _write_changed(tenant: Tenant, visitors: list[Visitor]) -> int:
             match.lead.pk if match.lead else None,
             match.account.pk if match.account else None,
             match.owner.pk if match.owner else None,
+            match.owner_rule.value if match.owner_rule else "",
         )
-        current = tuple(getattr(visitor, f"{name}_id") for name in MATCH_FIELDS)
+        current = tuple(getattr(visitor, name) for name in MATCH_FIELDS)
         if values == current and visitor.crm_matched_at is not None:
             continue
         for name, value in zip(MATCH_FIELDS, values, strict=True):
-            setattr(visitor, f"{name}_id", value)
+            setattr(visitor, name, value)
         visitor.crm_matched_at = now
         changed.append(visitor)
     if not changed:

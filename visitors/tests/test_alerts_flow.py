@@ -107,7 +107,10 @@ def test_owned_account_visit_posts_once_per_session_with_the_owner_mention(
             f"*Company*\n<http://127.0.0.1:8000/accounts/{visitor.company_id}|initech.com>"
             "\nSalesforce account: Initech Corp"
         )
-        assert fields[2:] == ["*Owner*\n<@U0DANA01>", "*Source · campaign*\ngoogle · spring"]
+        assert fields[2:] == [
+            "*Owner*\n<@U0DANA01> — account owner",
+            "*Source · campaign*\ngoogle · spring",
+        ]
         assert post.json["blocks"][2]["text"]["text"] == "*Pages this visit*\n• Pricing — /pricing"
         delivery = AlertDelivery.objects.get()
         assert (delivery.status, delivery.attempts, delivery.rule_id) == ("sent", 1, owner_rule.pk)
@@ -151,8 +154,18 @@ def test_owner_without_slack_id_is_named_in_bold(
 
 
 def test_visitors_nobody_owns_are_not_posted(
-    send: Send, rep: Any, owner_rule: AlertRule, slack_receiver: SlackReceiver, tick: Any
+    send: Send,
+    tenant: Tenant,
+    rep: Any,
+    owner_rule: AlertRule,
+    slack_receiver: SlackReceiver,
+    tick: Any,
 ) -> None:
+    """Only owners of existing records are alerted: Dana, the installer, is whom a Lead
+    for the unknown visitor would go to, and that is no reason to post."""
+    from integrations.models import SalesforceConnection
+
+    SalesforceConnection.objects.create(tenant=tenant, installer_remote_id=rep.remote_id)
     with time_machine.travel(START, tick=False) as clock:
         visit(send)  # anonymous, no company
         identify(send, email="someone@unknown-co.com", device="device-two")

@@ -14,8 +14,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django_q.conf import Conf
 
-from crm.factories import AccountFactory, ContactFactory, LeadFactory
-from crm.models import Contact
+from crm.factories import AccountFactory, ContactFactory, LeadFactory, UserFactory
+from crm.models import Lead
 from salesmonk.tenants.models import Membership, Tenant
 from visitors import tasks
 from visitors.browse_selectors import visitor_rows_page
@@ -70,7 +70,13 @@ def stored(tenant: Tenant) -> dict[Any, tuple[Any, ...]]:
     return {
         pk: rest
         for pk, *rest in Visitor.objects.for_tenant(tenant).values_list(
-            "pk", "crm_contact", "crm_lead", "crm_account", "crm_owner", "crm_matched_at"
+            "pk",
+            "crm_contact",
+            "crm_lead",
+            "crm_account",
+            "crm_owner",
+            "crm_owner_rule",
+            "crm_matched_at",
         )
     }
 
@@ -78,20 +84,86 @@ def stored(tenant: Tenant) -> dict[Any, tuple[Any, ...]]:
 def test_refresh_writes_exactly_the_rows_whose_match_changed(world: World) -> None:
     tenant = world.tenant
     before = stored(tenant)
+    bo = world.visitors["lead"]  # a lead with no account: the lead's owner is theirs
     with time_machine.travel(LATER, tick=False):
         assert visitor_crm_match_refresh(tenant=tenant) == 0
-        ann = world.visitors["contact"]
-        Contact.objects.for_tenant(tenant).filter(email=ann.email).update(owner=world.users["c"])
+        Lead.objects.for_tenant(tenant).filter(email=bo.email).update(owner=world.users["c"])
         assert visitor_crm_match_refresh(tenant=tenant) == 1
     after = stored(tenant)
-    assert {pk for pk in before if before[pk] != after[pk]} == {ann.pk}
-    assert after[ann.pk][3:] == [world.users["c"].pk, LATER]
+    assert {pk for pk in before if before[pk] != after[pk]} == {bo.pk}
+    assert after[bo.pk][3:] == [world.users["c"].pk, "lead_owner", LATER]
     # Asking for some visitors looks at them only.
-    Contact.objects.for_tenant(tenant).filter(email=ann.email).update(owner=world.users["a"])
-    other = world.visitors["lead"]
-    assert visitor_crm_match_refresh(tenant=tenant, visitor_ids=[other.pk]) == 0
+    Lead.objects.for_tenant(tenant).filter(email=bo.email).update(owner=world.users["a"])
+    ann = world.visitors["contact"]
+    assert visitor_crm_match_refresh(tenant=tenant, visitor_ids=[ann.pk]) == 0
     assert visitor_crm_match_refresh(tenant=tenant, visitor_ids=[]) == 0
-    assert visitor_crm_match_refresh(tenant=tenant, visitor_ids=[ann.pk, other.pk]) == 1
+    assert visitor_crm_match_refresh(tenant=tenant, visitor_ids=[ann.pk, bo.pk]) == 1
+
+
+@pytest.mark.parametrize(
+    ("change", "owner", "rule"),
+    [
+        pytest.param({}, "a", "account_owner", id="account owner wins over contact owner"),
+        pytest.param({"account": None}, "b", "contact_owner", id="contact owner"),
+        pytest.param({"account": "inactive"}, "b", "contact_owner", id="inactive passed over"),
+        pytest.param({"account": None, "contact": None}, "c", "lead_owner", id="lead owner"),
+        pytest.param(
+            {"account": None, "contact": None, "lead": "queue"}, None, "", id="queue passed over"
+        ),
+        pytest.param(
+            {"account": "deleted", "contact": "inactive", "lead": "inactive"},
+            None,
+            "",
+            id="nothing usable",
+        ),
+    ],
+)
+def test_the_stored_owner_and_rule_follow_the_owner_chain(
+    tenant: Tenant,
+    outsider: Membership,
+    change: dict[str, str | None],
+    owner: str | None,
+    rule: str,
+) -> None:
+    """Eve is a contact (owner b) at an account (owner a) and a converted lead (owner c):
+    each case takes a link out of the chain. Default owner and installer never count: the
+    stored match is the owner of an existing record (here the installer is mirrored)."""
+    from integrations.models import SalesforceConnection
+
+    users = {n: UserFactory(tenant=tenant, name=f"Rep {n}") for n in ("a", "b", "c", "inst")}
+    SalesforceConnection.objects.create(tenant=tenant, installer_remote_id=users["inst"].remote_id)
+    account = AccountFactory(tenant=tenant, domain="eve.example", owner=users["a"])
+    contact = ContactFactory(tenant=tenant, email="", owner=users["b"], account=account)
+    lead = LeadFactory(
+        tenant=tenant, email="eve@eve.example", owner=users["c"], converted_contact=contact
+    )
+    for name, record, who in (("account", account, "a"), ("contact", contact, "b")):
+        if name in change and change[name] is None:
+            record.owner = None
+            record.owner_remote_id = ""
+            record.save()
+        elif name in change:
+            user = users[who]
+            user.is_active = change[name] != "inactive"
+            user.remote_was_deleted = change[name] == "deleted"
+            user.save()
+    if change.get("lead") == "queue":
+        lead.owner, lead.owner_remote_id = None, "00G5g00000ABCDEAAA"
+        lead.save()
+    elif change.get("lead") == "inactive":
+        users["c"].is_active = False
+        users["c"].save()
+    eve = VisitorFactory(tenant=tenant, email="eve@eve.example")
+    VisitorFactory(tenant=outsider.tenant, email="eve@eve.example")
+
+    crm_match(tenant, outsider.tenant)
+
+    eve.refresh_from_db()
+    assert (eve.crm_contact, eve.crm_lead, eve.crm_account) == (contact, lead, account)
+    assert (eve.crm_owner, eve.crm_owner_rule) == (users[owner] if owner else None, rule)
+    theirs = Visitor.objects.get(tenant=outsider.tenant)
+    assert (theirs.crm_lead, theirs.crm_owner, theirs.crm_owner_rule) == (None, None, "")
+    assert theirs.crm_matched_at is not None
 
 
 def test_refresh_walks_in_batches(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -211,7 +283,7 @@ def test_engine_agrees_with_visitors_in_crm_over_every_visitor(world: World) -> 
     } == expected
     # The cases that used to differ are in it, matched as the pages show them.
     assert kind(world.visitors["by_phone"].pk) == "contact"
-    assert truth[world.visitors["by_phone"].pk].owner == world.users["b"]
+    assert truth[world.visitors["by_phone"].pk].owner == world.users["c"]  # won's owner
     assert kind(world.visitors["converted_live"].pk) == "contact"
     assert truth[world.visitors["converted_live"].pk].owner == world.users["c"]
     assert kind(world.visitors["converted"].pk) == "lead"
@@ -226,10 +298,11 @@ def test_identify_through_the_endpoint_stores_the_match_at_once(send: Send, tena
         contact,
         None,
         account,
-        contact.owner,
+        account.owner,
     )
+    assert visitor.crm_owner_rule == "account_owner"
     assert visitor.crm_matched_at is not None
-    owned = SegmentFilters(owner_ids=(str(contact.owner_id),), in_crm="contact")
+    owned = SegmentFilters(owner_ids=(str(account.owner_id),), in_crm="contact")
     assert list(visitors_filtered(tenant=tenant, filters=owned, member=None)) == [visitor]
 
 

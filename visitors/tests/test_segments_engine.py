@@ -165,10 +165,11 @@ TABLE: list[tuple[dict[str, Any], set[str]]] = [
     ({"in_crm": "lead"}, {"lead", "converted", "queue_lead"}),
     ({"in_crm": "account"}, {"account_only", "typed"}),
     ({"in_crm": "none"}, {"deleted_contact", "gone", "old"}),
-    ({"owner_ids": ["me"]}, {"lead", "converted", "queue_lead"}),
-    ({"owner_ids": ["<b>"]}, {"contact", "typed"}),
+    # The account owner comes first: Ann's contact is b's, her account (open) is mine.
+    ({"owner_ids": ["me"]}, {"contact", "lead", "converted", "queue_lead"}),
+    ({"owner_ids": ["<b>"]}, {"typed"}),
     ({"owner_ids": ["<c>"]}, {"account_only"}),
-    ({"owner_ids": ["<b>", "<c>"]}, {"contact", "typed", "account_only"}),
+    ({"owner_ids": ["<b>", "<c>"]}, {"typed", "account_only"}),
     ({"has_open_opportunity": True}, {"contact", "queue_lead"}),
     ({"has_open_opportunity": False}, ALL - {"contact", "queue_lead"}),
     ({"stage_ids": ["<Qualify>"]}, {"contact", "queue_lead"}),
@@ -280,6 +281,29 @@ def test_owner_of_a_contact_without_owner_falls_back_to_the_account_owner(world:
     owned_by_c = SegmentFilters(owner_ids=(str(world.users["c"].pk),))
     found = visitors_filtered(tenant=world.tenant, filters=owned_by_c, member=None)
     assert set(found) == {world.visitors["account_only"], gil}
+
+
+def test_owned_by_me_follows_the_owner_chain_over_existing_records(world: World) -> None:
+    """Account owner first, an inactive one passed over; the owner a created Lead would
+    get (here: the installer is my user) never makes a visitor mine."""
+    from integrations.models import SalesforceConnection
+
+    tenant, users = world.tenant, world.users
+    ContactFactory(tenant=tenant, email="hal@won.example", owner=users["a"], account=None)
+    hal = VisitorFactory(tenant=tenant, email="hal@won.example", company=world.companies["won"])
+    SalesforceConnection.objects.create(tenant=tenant, installer_remote_id=users["a"].remote_id)
+    crm_match(tenant)
+    me = SegmentFilters(owner_ids=("me",))
+    mine = {"contact", "lead", "converted", "queue_lead"}
+    # Hal's contact is mine, but his company's account (won) is c's: c comes first.
+    assert names(world, visitors_filtered(tenant=tenant, filters=me, member=world.member)) == mine
+    users["c"].is_active = False
+    users["c"].save(update_fields=["is_active"])
+    crm_match(tenant)
+    found = visitors_filtered(tenant=tenant, filters=me, member=world.member)
+    assert names(world, found) == mine | {f"foreign:{hal.pk}"}
+    owned_by_c = SegmentFilters(owner_ids=(str(users["c"].pk),))
+    assert list(visitors_filtered(tenant=tenant, filters=owned_by_c, member=None)) == []
 
 
 def test_outsider_ids_match_nothing_here(world: World, outsider_world: World) -> None:

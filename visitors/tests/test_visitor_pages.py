@@ -71,7 +71,7 @@ def test_list_shows_people_companies_salesforce_and_utm(
 ) -> None:
     rep = UserFactory(tenant=tenant, name="Rita Rep")
     company = CompanyFactory(tenant=tenant, domain="initech.com", name="Initech")
-    ContactFactory(tenant=tenant, email="ann@initech.example", owner=rep)
+    ContactFactory(tenant=tenant, email="ann@initech.example", owner=rep, account=None)
     VisitorFactory(
         tenant=tenant,
         email="ann@initech.example",
@@ -95,7 +95,7 @@ def test_list_shows_people_companies_salesforce_and_utm(
     assert rows(response) == ["Ann Smith ann@initech.example", "Anonymous"]
     html = response.content.decode()
     assert 'badge-contact">Contact</span>' in html
-    assert "<small>Rita Rep</small>" in html
+    assert '<small title="contact owner">Rita Rep</small>' in html
     assert "google / spring" in html
     assert reverse("company_detail", args=[company.pk]) in html
     assert "Spy" not in html
@@ -145,7 +145,7 @@ def test_list_matches_live_only_the_rows_never_matched(
     """A visitor stored before its match was computed (e.g. its company just came from its
     IP address) is matched live for the page; stored rows show what was stored."""
     rep = UserFactory(tenant=tenant, name="Stored Rep")
-    ContactFactory(tenant=tenant, email="ann@initech.example", owner=rep)
+    ContactFactory(tenant=tenant, email="ann@initech.example", owner=rep, account=None)
     stored = VisitorFactory(tenant=tenant, email="ann@initech.example", last_seen_at=SEEN)
     crm_match(tenant)
     company = CompanyFactory(tenant=tenant, domain="globex.com", name="Globex")
@@ -165,7 +165,7 @@ def test_list_matches_live_only_the_rows_never_matched(
     assert by_visitor[fresh.pk].owner.name == "Al"
     html = response.content.decode()
     assert 'badge-account">Account</span>' in html
-    assert "<small>Al</small>" in html
+    assert '<small title="account owner">Al</small>' in html
 
 
 def test_phone_only_visitors_are_matched_in_a_fixed_number_of_queries(
@@ -304,7 +304,7 @@ def test_detail_shows_identity_sessions_timeline_chats_meetings_and_contact(
     )
     rep = UserFactory(tenant=tenant, name="Rita Rep")
     company = CompanyFactory(tenant=tenant, domain="initech.com", name="Initech")
-    account = AccountFactory(tenant=tenant, domain="initech.com", name="Initech Corp")
+    account = AccountFactory(tenant=tenant, domain="initech.com", name="Initech Corp", owner=None)
     contact = ContactFactory(
         tenant=tenant,
         email="ann@initech.example",
@@ -379,7 +379,7 @@ def test_detail_shows_identity_sessions_timeline_chats_meetings_and_contact(
         assert f"<dd>{value}</dd>" in html
     assert 'badge-contact">Contact</span>' in html
     assert f'href="https://acme.my.salesforce.com/{contact.remote_id}"' in html
-    assert "Rita Rep" in html
+    assert 'Rita Rep <small class="muted">(contact owner)</small>' in html
     assert "Big deal" in html
     assert "Old" not in html
     assert "globex" not in html
