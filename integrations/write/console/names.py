@@ -121,11 +121,12 @@ def visitor_link(v: Visitor | None) -> SafeString:
     """The visitor's name to their admin page, and ↗ to the page customers see."""
     if v is None:
         return format_html("{}", "—")
+    label = visitor_label(v)
     return format_html(
         '<a href="{}" title="{}">{}</a> <a href="{}" target="_blank" title="Visitor page">↗</a>',
         reverse("admin:visitors_visitor_change", args=[v.pk]),
-        v.email or v.phone,
-        visitor_label(v),
+        f"{label} · {v.email or v.phone}",
+        _short(label),
         reverse("visitor_detail", args=[v.pk]),
     )
 
@@ -136,8 +137,8 @@ def company_link(c: Company | None) -> SafeString:
     return format_html(
         '<a href="{}" title="{}">{}</a> <a href="{}" target="_blank" title="Company page">↗</a>',
         reverse("admin:visitors_company_change", args=[c.pk]),
-        c.domain,
-        c.name or c.domain,
+        f"{c.name} · {c.domain}" if c.name else c.domain,
+        _short(c.name or c.domain),
         reverse("company_detail", args=[c.pk]),
     )
 
@@ -151,6 +152,10 @@ def person_and_company(v: Visitor | None, c: Company | None) -> SafeString:
     if c is None:
         return visitor_link(v)
     return format_html('{}<br><span class="quiet">{}</span>', visitor_link(v), company_link(c))
+
+
+def _short(text: str, length: int = 26) -> str:
+    return text if len(text) <= length else f"{text[: length - 1]}…"
 
 
 def truncated(text: str, length: int = 60) -> SafeString:
