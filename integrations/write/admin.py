@@ -1,7 +1,7 @@
 """Support staff's write-back tools: enable/disable writes per tenant (with a confirmation
-page), write settings and field maps, dry runs, the write log, SalesMonk-created records
-with links into Salesforce, and failed intents with a retry action. Thin: every change goes
-through a service."""
+page), dry runs, and write intents with a retry action. Write settings, field maps, runs,
+the write log and SalesMonk-created records are in `integrations.write.console`, imported
+here so they register. Thin: every change goes through a service."""
 
 from __future__ import annotations
 
@@ -9,39 +9,24 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
 from crm.models import WritePolicy
-from integrations.models import SalesforceConnection
-from integrations.salesforce.client import SalesforceClient, SalesforceError
 from integrations.tasks import write_sync_soon
+from integrations.write.console import audit as _audit  # noqa: F401  (registers its admins)
+from integrations.write.console.audit import when
+from integrations.write.console.configure import settings_url
+from integrations.write.console.names import person_and_company, truncated
 from integrations.write.engine import WriteSkipped, write_dry_run
-from integrations.write.fieldmaps import (
-    ATTRIBUTES,
-    FieldMappingError,
-    field_mapping_delete,
-    field_mapping_save,
-)
-from integrations.write.models import (
-    SF_OBJECTS,
-    CreatedRecord,
-    FailedIntent,
-    FieldMapping,
-    SyncRule,
-    TenantWrites,
-    WriteLog,
-    WriteRun,
-    WriteSettings,
-)
+from integrations.write.models import FailedIntent, TenantWrites
 from integrations.write.policy import (
     FLAG_LABELS,
     WRITE_FLAGS,
-    write_settings_update,
     writes_disable,
     writes_enable,
     writes_enable_preview,
@@ -86,7 +71,7 @@ def _policy(tenant: Any) -> WritePolicy | None:
 
 @admin.register(TenantWrites)
 class TenantWritesAdmin(_ReadOnly):
-    list_display = ["name", "slug", "enabled_writes", "approved_by", "approved_at"]
+    list_display = ["name", "slug", "enabled_writes", "approved_by", "approved_at", "settings"]
     list_select_related = ["write_policy", "write_policy__approved_by"]
     search_fields = ["name", "slug"]
     actions = ["enable_writes", "disable_writes", "dry_run"]
@@ -96,6 +81,10 @@ class TenantWritesAdmin(_ReadOnly):
         policy = _policy(obj)
         on = [FLAG_LABELS[f] for f in WRITE_FLAGS if policy and getattr(policy, f)]
         return ", ".join(on) or "none"
+
+    @admin.display(description="Write settings")
+    def settings(self, obj: TenantWrites) -> SafeString:
+        return format_html('<a href="{}">owner, LeadSource</a>', settings_url(obj.pk))
 
     @admin.display(description="Approved by")
     def approved_by(self, obj: TenantWrites) -> str:
@@ -178,90 +167,36 @@ class TenantWritesAdmin(_ReadOnly):
         return None
 
 
-@admin.register(WriteRun)
-class WriteRunAdmin(_ReadOnly):
-    list_display = ["started_at", "tenant", "dry_run", "status", "api_calls", "finished_at"]
-    list_filter = ["status", "dry_run"]
-    list_select_related = ["tenant"]
-    search_fields = ["tenant__name", "error"]
-    date_hierarchy = "started_at"
-
-
-def _sf_link(obj: WriteLog) -> str:
-    conn = SalesforceConnection.objects.filter(tenant_id=obj.tenant_id).first()
-    if not obj.remote_id or conn is None:
-        return ""
-    return format_html(
-        '<a href="{}/{}" target="_blank" rel="noopener">{}</a>',
-        conn.instance_url,
-        obj.remote_id,
-        obj.remote_id,
-    )
-
-
-@admin.register(WriteLog)
-class WriteLogAdmin(_ReadOnly):
-    list_display = [
-        "created_at",
-        "tenant",
-        "object_name",
-        "operation",
-        "salesforce",
-        "key",
-        "result",
-        "owner_rule",
-        "api_call",
-    ]
-    list_filter = ["result", "object_name", "operation", "tenant"]
-    list_select_related = ["tenant"]
-    search_fields = ["remote_id", "key", "error"]
-    date_hierarchy = "created_at"
-
-    @admin.display(description="Salesforce record")
-    def salesforce(self, obj: WriteLog) -> str:
-        return _sf_link(obj)
-
-
-@admin.register(CreatedRecord)
-class CreatedRecordAdmin(_ReadOnly):
-    list_display = ["created_at", "tenant", "object_name", "salesforce", "key", "history"]
-    list_filter = ["object_name", "tenant"]
-    list_select_related = ["tenant"]
-    search_fields = ["remote_id", "key"]
-    date_hierarchy = "created_at"
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[CreatedRecord]:
-        return (
-            super()
-            .get_queryset(request)
-            .filter(
-                object_name__in=["Account", "Lead"],
-                operation__in=["create", "upsert"],
-                result__in=["success", "reconciled"],
-            )
-            .exclude(remote_id="")
-        )
-
-    @admin.display(description="Salesforce record")
-    def salesforce(self, obj: CreatedRecord) -> str:
-        return _sf_link(obj)
-
-    @admin.display(description="Write log")
-    def history(self, obj: CreatedRecord) -> str:
-        url = reverse("admin:integrations_writelog_changelist")
-        return format_html('<a href="{}?q={}">all writes</a>', url, obj.remote_id)
-
-
 @admin.register(FailedIntent)
 class FailedIntentAdmin(_ReadOnly):
-    list_display = ["updated_at", "tenant", "kind", "status", "attempts", "last_error"]
-    list_filter = ["status", "kind", "tenant"]
-    list_select_related = ["tenant"]
-    search_fields = ["last_error"]
+    list_display = ["updated", "tenant", "for_whom", "kind", "status", "attempts", "error"]
+    list_display_links = ["updated"]
+    list_filter = [
+        "status",
+        "kind",
+        ("tenant", admin.RelatedOnlyFieldListFilter),
+        ("updated_at", admin.DateFieldListFilter),
+    ]
+    list_select_related = ["tenant", "visitor__company"]
+    search_fields = ["visitor__email", "visitor__company__domain", "last_error"]
+    search_help_text = "Email, domain or error."
+    list_per_page = 50
     actions = ["retry"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[FailedIntent]:
         return super().get_queryset(request).exclude(status="done")
+
+    @admin.display(description="Updated", ordering="updated_at")
+    def updated(self, obj: FailedIntent) -> str:
+        return when(obj.updated_at)
+
+    @admin.display(description="For")
+    def for_whom(self, obj: FailedIntent) -> SafeString:
+        return person_and_company(obj.visitor, obj.visitor.company)
+
+    @admin.display(description="Error")
+    def error(self, obj: FailedIntent) -> SafeString:
+        return truncated(obj.last_error, 60)
 
     @admin.action(description="Retry the selected failed intents")
     def retry(self, request: HttpRequest, queryset: QuerySet[FailedIntent]) -> None:
@@ -274,97 +209,3 @@ class FailedIntentAdmin(_ReadOnly):
         others = selected - retried
         note = f"; {others} had not failed and are already waiting to be sent" if others else ""
         messages.success(request, f"{retried} failed intent(s) queued again{note}.")
-
-
-class FieldMappingForm(forms.ModelForm):
-    attribute = forms.ChoiceField(choices=[(a, a) for a in ATTRIBUTES])
-
-    class Meta:
-        model = FieldMapping
-        fields = ["tenant", "object_name", "attribute", "sf_field", "rule"]
-
-
-@admin.register(FieldMapping)
-class FieldMappingAdmin(admin.ModelAdmin):
-    """Validated against the org's describe on save; read-only fields are refused."""
-
-    form = FieldMappingForm
-    list_display = ["tenant", "object_name", "attribute", "sf_field", "rule", "created_by"]
-    list_filter = ["object_name", "rule", "tenant"]
-    list_select_related = ["tenant", "created_by"]
-
-    def changeform_view(
-        self,
-        request: HttpRequest,
-        object_id: str | None = None,
-        form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
-    ) -> HttpResponse:
-        if request.method == "POST":
-            self._describe_warm(request, object_id)
-        return super().changeform_view(request, object_id, form_url, extra_context)
-
-    def _describe_warm(self, request: HttpRequest, object_id: str | None) -> None:
-        """Fetch the describe `save_model` validates against now, before the admin opens
-        its transaction: no Salesforce call is made while it holds the database."""
-        tenant_id, object_name = request.POST.get("tenant"), request.POST.get("object_name")
-        if object_id and not (tenant_id and object_name):
-            current = self.get_object(request, object_id)
-            if current is not None:
-                tenant_id = tenant_id or str(current.tenant_id)
-                object_name = object_name or current.object_name
-        if not tenant_id or object_name not in dict(SF_OBJECTS):
-            return
-        try:
-            conn = SalesforceConnection.objects.filter(tenant_id=tenant_id).first()
-            if conn is not None:
-                SalesforceClient(conn, purpose="read").describe(object_name)
-        except (ValueError, ValidationError, SalesforceError):
-            return  # save_model reports what is wrong
-
-    def save_model(self, request: HttpRequest, obj: FieldMapping, form: Any, change: bool) -> None:
-        conn = SalesforceConnection.objects.filter(tenant=obj.tenant).first()
-        try:
-            if conn is None:
-                raise FieldMappingError("Salesforce is not connected for this workspace.")
-            describe = SalesforceClient(conn, purpose="read").describe(obj.object_name)
-            saved = field_mapping_save(
-                tenant=obj.tenant,
-                acting_user=request.user,  # type: ignore[arg-type]
-                object_name=obj.object_name,
-                attribute=obj.attribute,
-                sf_field=obj.sf_field,
-                rule=obj.rule or SyncRule.ALWAYS,
-                describe=describe,
-            )
-            obj.pk = saved.pk
-        except (FieldMappingError, SalesforceError) as exc:
-            messages.error(request, str(exc))
-            obj.pk = None
-
-    def response_add(self, request: HttpRequest, obj: FieldMapping, *args: Any) -> HttpResponse:
-        if obj.pk is None:
-            return HttpResponseRedirect(request.path)
-        return super().response_add(request, obj, *args)
-
-    def delete_model(self, request: HttpRequest, obj: FieldMapping) -> None:
-        field_mapping_delete(tenant=obj.tenant, acting_user=request.user, mapping_id=obj.pk)  # type: ignore[arg-type]
-
-
-@admin.register(WriteSettings)
-class WriteSettingsAdmin(admin.ModelAdmin):
-    list_display = ["tenant", "default_lead_owner_remote_id", "lead_source", "modified_at"]
-    list_select_related = ["tenant"]
-    fields = ["tenant", "default_lead_owner_remote_id", "lead_source"]
-
-    def save_model(self, request: HttpRequest, obj: WriteSettings, form: Any, change: bool) -> None:
-        try:
-            saved = write_settings_update(
-                tenant=obj.tenant,
-                acting_user=request.user,  # type: ignore[arg-type]
-                default_lead_owner_remote_id=obj.default_lead_owner_remote_id,
-                lead_source=obj.lead_source,
-            )
-            obj.pk = saved.pk
-        except ValueError as exc:
-            messages.error(request, str(exc))

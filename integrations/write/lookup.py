@@ -27,6 +27,9 @@ LIKE_CHUNK = 200  # Website LIKE clauses per Account query
 QUERIES_PER_CALL = 5
 PERSON_BASE = ("Id", "FirstName", "LastName", "Email", "Phone", "OwnerId")
 Record = dict[str, Any]
+# How a visitor or company was matched to a Salesforce record ("" when nothing matched).
+MATCH_EMAIL, MATCH_PHONE = "email", "phone"
+MATCH_EXTERNAL_ID, MATCH_DOMAIN = "SalesMonk_Domain__c", "domain"
 
 
 @dataclass
@@ -44,6 +47,12 @@ class Found:
 
     def person(self, email: str, phone: str) -> tuple[str, Record] | None:
         """Contact by email, Lead by email, Contact by phone, Lead by phone."""
+        match = self.person_match(email, phone)
+        return (match[0], match[1]) if match is not None else None
+
+    def person_match(self, email: str, phone: str) -> tuple[str, Record, str] | None:
+        """Like `person`, with the rule that matched (`email` or `phone`), which the dry
+        run and the write log show support."""
         if self._index is None:
             self._index = {}
             for obj, rows in (("Contact", self.contacts), ("Lead", self.leads)):
@@ -62,12 +71,17 @@ class Found:
                 continue
             for obj in ("Contact", "Lead"):
                 if (hit := self._index.get((field_name, obj, value))) is not None:
-                    return hit
+                    return hit[0], hit[1], MATCH_EMAIL if field_name == "Email" else MATCH_PHONE
         return None
 
     def account(self, domain: str) -> Record | None:
         """By external id first (what we created), then the oldest account whose Website is
         on the domain."""
+        match = self.account_match(domain)
+        return match[0] if match is not None else None
+
+    def account_match(self, domain: str) -> tuple[Record, str] | None:
+        """Like `account`, with the rule that matched (`SalesMonk_Domain__c` or `domain`)."""
         if self._accounts is None:
             self._accounts = {}
             oldest = sorted(self.accounts, key=lambda a: (a.get("CreatedDate") or "", a["Id"]))
@@ -76,7 +90,11 @@ class Found:
                     self._accounts.setdefault(("site", site), a)
                 if ext := (a.get("SalesMonk_Domain__c") or "").lower():
                     self._accounts.setdefault(("ext", ext), a)
-        return self._accounts.get(("ext", domain)) or self._accounts.get(("site", domain))
+        if (hit := self._accounts.get(("ext", domain))) is not None:
+            return hit, MATCH_EXTERNAL_ID
+        if (hit := self._accounts.get(("site", domain))) is not None:
+            return hit, MATCH_DOMAIN
+        return None
 
 
 def _chunks(values: Sequence[str], size: int) -> Iterable[list[str]]:

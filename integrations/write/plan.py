@@ -48,6 +48,12 @@ class Op:
     parent: Op | None = None  # the create whose id fills `parent_field`
     parent_field: str = ""
     mirror: dict[str, Any] | None = None  # unified row to mirror once written
+    # For support (dry run page, write log): how the record was found ("" = not found, so
+    # created), the visitor and company it is written for, and a matched record's owner.
+    match_rule: str = ""
+    visitor_id: str = ""
+    company_id: str = ""
+    owner_id: str = ""
     # outcome
     result: str = ""
     error: str = ""
@@ -65,7 +71,11 @@ class Op:
             "key": self.key,
             "before": self.before,
             "after": self.fields,
+            "owner": self.fields.get("OwnerId") or self.owner_id,
             "owner_rule": self.owner_rule,
+            "match": self.match_rule,
+            "visitor": self.visitor_id,
+            "company": self.company_id,
         }
 
 
@@ -149,7 +159,9 @@ def build_ops(work: list[Work], found: Found, ctx: Context) -> tuple[list[Op], d
         v = w.visitor
         seen = (v.last_seen_at is not None, v.last_seen_at or 0, str(v.pk))
         domain = v.company.domain if v.company else ""
-        account = found.account(domain) if domain else None
+        account_match = found.account_match(domain) if domain else None
+        account = account_match[0] if account_match is not None else None
+        made_here = len(ops)
         if IntentKind.ACCOUNT in w.intents:
             iid = w.intents[IntentKind.ACCOUNT]
             if not domain:
@@ -157,7 +169,7 @@ def build_ops(work: list[Work], found: Found, ctx: Context) -> tuple[list[Op], d
             elif domain in accounts:
                 accounts[domain].intent_ids.add(iid)
             else:
-                op = _account_op(ctx, domain, values, account)
+                op = _account_op(ctx, domain, values, account_match)
                 if op is None:
                     nothing[iid] = "The account already has these values."
                 else:
@@ -190,6 +202,9 @@ def build_ops(work: list[Work], found: Found, ctx: Context) -> tuple[list[Op], d
             ops.extend(made)
             if not made:
                 nothing[iid] = "No chat to log, or no contact or lead for the visitor."
+        for op in ops[made_here:]:
+            op.visitor_id = str(v.pk)
+            op.company_id = str(v.company.pk) if v.company else ""
     return merge_updates(ops, rank), nothing
 
 
@@ -216,11 +231,19 @@ def merge_updates(ops: list[Op], rank: dict[Op, tuple]) -> list[Op]:
             first.mirror = {**(older.mirror or {}), **(newer.mirror or {})}
         first.intent_ids |= op.intent_ids
         first.key = newer.key
+        first.match_rule, first.visitor_id, first.company_id = (
+            newer.match_rule,
+            newer.visitor_id,
+            newer.company_id,
+        )
         rank[first] = rank.get(newer, (False, 0, ""))
     return out
 
 
-def _account_op(ctx: Context, domain: str, values: dict, account: Record | None) -> Op | None:
+def _account_op(
+    ctx: Context, domain: str, values: dict, match: tuple[Record, str] | None
+) -> Op | None:
+    account, rule = match if match is not None else (None, "")
     sm: dict[str, Any] = {}
     if ctx.has("Account", "SalesMonk_Company__c") and values["company_url"]:
         sm["SalesMonk_Company__c"] = values["company_url"]
@@ -242,6 +265,8 @@ def _account_op(ctx: Context, domain: str, values: dict, account: Record | None)
             remote_id=account["Id"],
             before=before,
             mirror=mirror,
+            match_rule=rule,
+            owner_id=account.get("OwnerId") or "",
         )
     # Accounts go to the installer first (the product rule), then the default lead owner.
     owner_id, owner_rule = _owner(
@@ -284,10 +309,10 @@ def _person(
     ctx: Context, w: Work, values: dict, found: Found, account: Record | None
 ) -> tuple[Op | None, str]:
     v = w.visitor
-    match = found.person(v.email, v.phone)
+    match = found.person_match(v.email, v.phone)
     wants = {IntentKind.LEAD, IntentKind.PERSON} & set(w.intents)
     if match is not None:
-        obj, current = match
+        obj, current, rule = match
         if not wants:
             return None, current["Id"]
         if "update_people" not in ctx.flags:
@@ -302,6 +327,7 @@ def _person(
                 remote_id=current["Id"],
                 result=SKIPPED,
                 error=EXISTS_NO_UPDATES,
+                match_rule=rule,
             )
             return skipped, current["Id"]
         fields = _changed(person_fields(ctx, obj, values, current), current)
@@ -332,6 +358,8 @@ def _person(
             remote_id=current["Id"],
             before=before,
             mirror=mirror,
+            match_rule=rule,
+            owner_id=current.get("OwnerId") or "",
         )
         return op, current["Id"]
     if IntentKind.LEAD not in w.intents:

@@ -133,10 +133,9 @@ def write_settings_update(
             "lead_source": ws.lead_source,
         }
         if default_lead_owner_remote_id is not None:
-            if default_lead_owner_remote_id and not _is_active_user(
-                tenant, default_lead_owner_remote_id
-            ):
-                raise ValueError("The default lead owner must be an active Salesforce user.")
+            write_settings_check(
+                tenant=tenant, default_lead_owner_remote_id=default_lead_owner_remote_id
+            )
             ws.default_lead_owner_remote_id = default_lead_owner_remote_id
         if lead_source is not None:
             ws.lead_source = lead_source.strip() or "SalesMonk"
@@ -154,6 +153,13 @@ def write_settings_update(
             },
         )
     return ws
+
+
+def write_settings_check(*, tenant: Tenant, default_lead_owner_remote_id: str) -> None:
+    """Raise ValueError when `write_settings_update` would refuse these settings, so a
+    form can show the refusal as its own error before anything is saved."""
+    if default_lead_owner_remote_id and not _is_active_user(tenant, default_lead_owner_remote_id):
+        raise ValueError("The default lead owner must be an active Salesforce user.")
 
 
 def _is_active_user(tenant: Tenant, remote_id: str) -> bool:

@@ -44,6 +44,22 @@ def salesmonk_fields_missing(*, tenant: Tenant) -> dict[str, list[str]]:
     return missing_salesmonk_fields(describes)
 
 
+def salesforce_users_active(*, tenant: Tenant) -> list[tuple[str, str]]:
+    """(Salesforce id, "Name <email>") of the tenant's active mirrored users, by name: whom
+    support may choose as an owner."""
+    from crm.models import User as CrmUser
+
+    rows = (
+        CrmUser.objects.for_tenant(tenant)
+        .filter(is_active=True, remote_was_deleted=False)
+        .order_by("name", "email")
+        .values_list("remote_id", "name", "email")
+    )
+    return [
+        (rid, f"{name or email} <{email}>" if email else name or rid) for rid, name, email in rows
+    ]
+
+
 def write_policy_exists(*, tenant: Tenant) -> bool:
     return WritePolicy.objects.filter(tenant=tenant).exists()
 
