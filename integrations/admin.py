@@ -41,22 +41,25 @@ class SalesforceConnectionAdmin(ReadOnlyAdmin):
     list_filter = ["status"]
     list_select_related = ["tenant"]
     search_fields = ["tenant__name", "tenant__slug", "org_id", "installer_username"]
-    exclude = ["access_token_encrypted", "refresh_token_encrypted"]
-    readonly_fields = ["salesmonk_fields_missing"]
+    exclude = [
+        "access_token_encrypted",
+        "refresh_token_encrypted",
+        "salesmonk_fields_missing",
+        "describe_checked_at",
+    ]
+    readonly_fields = ["salesmonk_fields"]
     actions = ["sync_now"]
 
     @admin.display(description="SalesMonk custom fields missing (skipped on writes)")
-    def salesmonk_fields_missing(self, obj: SalesforceConnection) -> str:
-        from integrations.salesforce.client import SalesforceError
-        from integrations.write.selectors import salesmonk_fields_missing
-
-        try:
-            missing = salesmonk_fields_missing(tenant=obj.tenant)
-        except SalesforceError as exc:
-            return f"Could not read the org's fields: {exc}"
+    def salesmonk_fields(self, obj: SalesforceConnection) -> str:
+        """Stored by the background describe refresh: this page never calls Salesforce."""
+        missing = obj.salesmonk_fields_missing
+        if missing is None:
+            return "not checked yet"
+        checked = f" (checked {obj.describe_checked_at:%Y-%m-%d %H:%M} UTC)"
         if not missing:
-            return "none"
-        return "; ".join(f"{o}: {', '.join(names)}" for o, names in missing.items())
+            return f"none{checked}"
+        return "; ".join(f"{o}: {', '.join(names)}" for o, names in missing.items()) + checked
 
     @admin.display(description="API calls today")
     def api_calls_today(self, obj: SalesforceConnection) -> int:

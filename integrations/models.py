@@ -60,6 +60,11 @@ class SalesforceConnection(models.Model):
         max_length=20, choices=PipelineSource.choices, default=PipelineSource.RECORD_TYPE
     )
     connected_at = models.DateTimeField(null=True, blank=True)
+    # What the org's describes said, stored so pages never call Salesforce: object name →
+    # SalesMonk custom fields it lacks (null: not checked yet). Refreshed in the background
+    # on connect and after every read sync (`services.connection_describe_refresh`).
+    salesmonk_fields_missing = models.JSONField(null=True, blank=True)
+    describe_checked_at = models.DateTimeField(null=True, blank=True)
     last_sync_at = models.DateTimeField(null=True, blank=True)
     # Set while a sync runs, cleared when it ends: two syncs of one tenant never overlap.
     sync_claimed_at = models.DateTimeField(null=True, blank=True)

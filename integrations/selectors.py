@@ -1,21 +1,20 @@
 """Reads for Settings → Salesforce: the connection, its latest sync, today's API usage, the
-SalesMonk custom fields the org lacks and what support has enabled for writing."""
+SalesMonk custom fields the org lacks and how writing to Salesforce goes.
+
+Only the database is read: the page must answer at once even while Salesforce is slow or
+down. What the org's describes say is stored on the connection by a background task
+(`services.connection_describe_refresh`)."""
 
 from __future__ import annotations
 
-import logging
+import datetime as dt
 from dataclasses import dataclass
 
 from django.utils import timezone
 
 from integrations.models import ApiUsageDay, ConnectionStatus, SalesforceConnection, SyncRun
-from integrations.salesforce.client import SalesforceError
-from integrations.salesforce.transport import SessionRejected
-from integrations.write.policy import FLAG_LABELS, WriteState, write_state
-from integrations.write.selectors import salesmonk_fields_missing
+from integrations.write.selectors import WriteHealth, write_health
 from salesmonk.tenants.models import Tenant
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -35,10 +34,10 @@ class SalesforcePage:
     connection: SalesforceConnection | None
     latest_run: SyncRun | None
     usage: ApiUsage | None
-    # Object name → missing SalesMonk field names; None when the org could not be asked.
+    # Object name → missing SalesMonk field names; None when not checked yet.
     missing_fields: dict[str, list[str]] | None
-    writes: WriteState
-    writes_on: list[str]
+    fields_checked_at: dt.datetime | None
+    health: WriteHealth
 
     @property
     def is_connected(self) -> bool:
@@ -49,18 +48,9 @@ def connection_for(*, tenant: Tenant) -> SalesforceConnection | None:
     return SalesforceConnection.objects.filter(tenant=tenant).first()
 
 
-def _missing_fields(tenant: Tenant) -> dict[str, list[str]] | None:
-    """Asks the org (describes are cached for an hour), so it can fail: the page then says
-    it could not check instead of failing."""
-    try:
-        return salesmonk_fields_missing(tenant=tenant)
-    except (SalesforceError, SessionRejected):
-        log.info("Could not check SalesMonk fields for tenant %s", tenant.pk, exc_info=True)
-        return None
-
-
 def salesforce_page(*, tenant: Tenant) -> SalesforcePage:
-    """Everything Settings → Salesforce shows, in a fixed number of queries."""
+    """Everything Settings → Salesforce shows, in a fixed number of queries and no
+    Salesforce call."""
     conn = connection_for(tenant=tenant)
     latest_run = SyncRun.objects.for_tenant(tenant).first() if conn else None
     usage = None
@@ -72,13 +62,11 @@ def salesforce_page(*, tenant: Tenant) -> SalesforcePage:
             org_used=today.org_used if today else None,
             org_limit=today.org_limit if today else None,
         )
-    connected = conn is not None and conn.status == ConnectionStatus.CONNECTED
-    writes = write_state(tenant=tenant)
     return SalesforcePage(
         connection=conn,
         latest_run=latest_run,
         usage=usage,
-        missing_fields=_missing_fields(tenant) if connected else {},
-        writes=writes,
-        writes_on=[FLAG_LABELS[flag] for flag, on in writes.enabled.items() if on],
+        missing_fields=conn.salesmonk_fields_missing if conn else None,
+        fields_checked_at=conn.describe_checked_at if conn else None,
+        health=write_health(tenant=tenant),
     )

@@ -15,17 +15,22 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django_q.tasks import async_task
 from simple_salesforce.format import format_soql
 
 from crm import services as crm_services
 from integrations import schedules
 from integrations.models import ConnectionStatus, SalesforceConnection, SyncState
 from integrations.salesforce.client import SalesforceClient, SalesforceError
-from integrations.salesforce.transport import build_session
+from integrations.salesforce.transport import SessionRejected, build_session
+from integrations.write.fieldmaps import missing_salesmonk_fields
 from salesmonk.tenants.models import Tenant, User
 from salesmonk.tenants.services import audit_record
 
 log = logging.getLogger(__name__)
+
+DESCRIBE_REFRESH_TASK = "integrations.tasks.describe_refresh"
+DESCRIBED_OBJECTS = ["Account", "Contact", "Lead"]
 
 
 class ConnectError(Exception):
@@ -136,6 +141,9 @@ def connection_connect(
             # starts from scratch.
             sync_states_reset(tenant=tenant)
             crm_services.mirror_forget(tenant=tenant)
+            # What the old org's describes said is not true of this one.
+            conn.salesmonk_fields_missing = None
+            conn.describe_checked_at = None
         conn.login_url = login_url
         conn.instance_url = tokens["instance_url"]
         conn.access_token = tokens["access_token"]
@@ -165,7 +173,30 @@ def connection_connect(
             },
         )
         transaction.on_commit(lambda: schedules.schedule_read_sync(conn))
+        transaction.on_commit(lambda: async_task(DESCRIBE_REFRESH_TASK, str(tenant.pk)))
     return conn
+
+
+def connection_describe_refresh(*, tenant: Tenant) -> bool:
+    """Ask the org which SalesMonk custom fields it lacks and store the answer on the
+    connection, so Settings → Salesforce reads it from the database instead of calling
+    Salesforce while a person waits. Runs in the background (on connect, after each read
+    sync); describes come from the client's hourly cache when it has them. A failure keeps
+    the previous answer and its time (the page shows when it was checked). True when
+    stored."""
+    conn = SalesforceConnection.objects.filter(tenant=tenant).first()
+    if conn is None or conn.status != ConnectionStatus.CONNECTED:
+        return False
+    try:
+        describes = SalesforceClient(conn, purpose="read").describe_many(DESCRIBED_OBJECTS)
+    except (SalesforceError, SessionRejected):
+        log.info("Could not describe the org of tenant %s", tenant.pk, exc_info=True)
+        return False
+    SalesforceConnection.objects.filter(pk=conn.pk, org_id=conn.org_id).update(
+        salesmonk_fields_missing=missing_salesmonk_fields(describes),
+        describe_checked_at=timezone.now(),
+    )
+    return True
 
 
 def sync_states_reset(*, tenant: Tenant) -> int:

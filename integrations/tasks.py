@@ -11,6 +11,7 @@ from django_q.models import Schedule
 from django_q.tasks import async_task
 
 from integrations import schedules
+from integrations.services import connection_describe_refresh
 from integrations.sync.runs import SyncSkipped, read_sync_run
 from integrations.write.engine import WriteSkipped, write_sync_run
 from integrations.write.runs import runs_abandon
@@ -31,7 +32,23 @@ def read_sync(tenant_id: str, full: bool = False) -> dict[str, object]:
     except SyncSkipped as exc:
         log.info("Read sync of %s skipped: %s", tenant_id, exc)
         return {"skipped": str(exc)}
-    return {"run": run.pk, "status": run.status, "api_calls": run.api_calls, "counts": run.counts}
+    # The org's fields may have changed with its records: keep the stored answer fresh.
+    described = connection_describe_refresh(tenant=tenant)
+    return {
+        "run": run.pk,
+        "status": run.status,
+        "api_calls": run.api_calls,
+        "counts": run.counts,
+        "described": described,
+    }
+
+
+def describe_refresh(tenant_id: str) -> dict[str, object]:
+    """Queued on connect: store which SalesMonk fields the org lacks. Safe to run twice."""
+    tenant = Tenant.objects.filter(pk=tenant_id).first()
+    if tenant is None:
+        return {"skipped": "tenant no longer exists"}
+    return {"described": connection_describe_refresh(tenant=tenant)}
 
 
 WRITE_SYNC_TASK = "integrations.tasks.write_sync"

@@ -149,6 +149,8 @@ TEMPLATES = [
                 "salesmonk.tenants.context_processors.current_tenant",
                 "integrations.context_processors.salesforce",
             ],
+            # Libraries of packages that are not installed apps.
+            "libraries": {"plain_errors": "salesmonk.templatetags.plain_errors"},
         },
     },
 ]

@@ -11,6 +11,8 @@ from django.urls import reverse
 from django_q.models import OrmQ
 
 from integrations.models import SalesforceConnection, SyncRun
+from integrations.schedules import READ_SYNC_TASK
+from integrations.services import DESCRIBE_REFRESH_TASK
 from salesforce_emulator.testing import EmulatedOrg
 from salesmonk.tenants.models import Membership, User
 
@@ -111,6 +113,8 @@ def test_staff_see_connections_without_tokens_and_can_queue_a_sync(
     assert page.status_code == 200
     assert connected.access_token not in page.content.decode()
     assert connected.access_token_encrypted not in page.content.decode()
+    # Read from the connection row (the background refresh has not run): no describe call.
+    assert "not checked yet" in page.content.decode()
 
     response = client.post(
         reverse("admin:integrations_salesforceconnection_changelist"),
@@ -118,4 +122,5 @@ def test_staff_see_connections_without_tokens_and_can_queue_a_sync(
         follow=True,
     )
     assert "Queued 1 sync(s); skipped 0." in response.content.decode()
-    assert OrmQ.objects.count() == 1
+    queued = sorted(q.func() for q in OrmQ.objects.all())
+    assert queued == [DESCRIBE_REFRESH_TASK, READ_SYNC_TASK]  # connecting queued the first

@@ -78,3 +78,86 @@ def test_owner_connects_adds_a_site_and_maps_members(
     mapping = browser.find_element(By.CSS_SELECTOR, "[data-testid=mapping]").text
     assert mapping == "Olive Owner · matched by email"
     shot(browser, "members")
+
+
+def test_owner_reads_write_health(browser, live_server) -> None:  # noqa: F811
+    """The write-health section as a customer sees it: kinds on/off, the last run, counts
+    and failures grouped by reason with their hints, no raw Salesforce text."""
+    from django.utils import timezone
+
+    from integrations.tests.writes import enable
+    from integrations.write.models import WriteLog, WriteResult, WriteRun, WriteRunStatus
+
+    owner = MembershipFactory(
+        tenant=TenantFactory(name="Acme Inc"), role=Role.OWNER, user__email="owner@acme.example"
+    )
+    tenant = owner.tenant
+    SalesforceConnection.objects.create(
+        tenant=tenant,
+        org_id="00D000000000001AAA",
+        instance_url="https://acme.my.salesforce.com",
+        installer_name="Ada Admin",
+        installer_username="admin@acme.example",
+        salesmonk_fields_missing={"Lead": ["SalesMonk_UTM_Source__c"]},
+        describe_checked_at=timezone.now(),
+        connected_at=timezone.now(),
+    )
+    enable(tenant, "create_leads", "create_accounts", "log_meetings")
+    run = WriteRun.objects.create(
+        tenant=tenant,
+        status=WriteRunStatus.SUCCEEDED,
+        finished_at=timezone.now(),
+        api_calls=3,
+        counts={"Lead.create.success": 4, "Account.upsert.success": 2},
+    )
+    errors = [
+        "REQUIRED_FIELD_MISSING: Required fields are missing: [Country]",
+        "REQUIRED_FIELD_MISSING: Required fields are missing: [Country]",
+        "FIELD_CUSTOM_VALIDATION_EXCEPTION: Phone needs a country code",
+        "[{'errorCode': 'UNABLE_TO_LOCK_ROW', 'message': 'unable to obtain exclusive access'}]",
+        "INVALID_EMAIL_ADDRESS: Email: invalid email address: bob@",
+    ]
+    for n, error in enumerate(errors):
+        WriteLog.objects.create(
+            tenant=tenant,
+            run=run,
+            object_name="Lead",
+            operation="create",
+            key=f"email:p{n}@x.example",
+            result=WriteResult.FAILED,
+            error=error,
+        )
+    for n in range(6):
+        WriteLog.objects.create(
+            tenant=tenant,
+            run=run,
+            object_name="Lead",
+            operation="create",
+            key=f"email:ok{n}@x.example",
+            result=WriteResult.SUCCESS,
+            remote_id=f"00Q{n:015d}",
+        )
+
+    browser.get(f"{live_server.url}/auth/login/")
+    browser.find_element(By.NAME, "login").send_keys(owner.user.email)
+    browser.find_element(By.NAME, "password").send_keys(DEFAULT_PASSWORD)
+    browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    WebDriverWait(browser, 10).until(lambda b: "/auth/login/" not in b.current_url)
+    browser.get(f"{live_server.url}/settings/salesforce/")
+
+    health = browser.find_element(By.CSS_SELECTOR, "[data-testid=write-health]")
+    browser.execute_script("arguments[0].scrollIntoView();", health)
+    assert browser.find_element(By.CSS_SELECTOR, "[data-testid=written-today]").text == "6"
+    reasons = [
+        row.find_element(By.TAG_NAME, "strong").text
+        for row in health.find_elements(By.CSS_SELECTOR, "tbody tr")
+    ]
+    assert reasons == [
+        "Required field missing: Country",
+        "Blocked by a validation rule",
+        "Invalid email address",
+        "Record locked",
+    ]
+    assert "errorCode" not in health.text
+    assert "REQUIRED_FIELD_MISSING" not in health.text
+    shot(browser, "salesforce-write-health")

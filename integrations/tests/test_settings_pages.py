@@ -26,7 +26,9 @@ from integrations.models import (
     SyncRun,
     SyncStatus,
 )
+from integrations.services import DESCRIBE_REFRESH_TASK
 from integrations.sync_now import READ_SYNC_TASK
+from integrations.tasks import describe_refresh
 from integrations.write.policy import writes_enable
 from salesforce_emulator.testing import EmulatedOrg, create_org, delete_org
 from salesmonk.tenants.factories import MembershipFactory, UserFactory
@@ -128,7 +130,8 @@ def test_admin_connects_through_the_browser_flow(
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = back(owner_client, location)
 
-    assert len(callbacks) == 1  # the read sync schedule
+    assert len(callbacks) == 2  # the read sync schedule, the describe refresh
+    assert [q.func() for q in OrmQ.objects.all()] == [DESCRIBE_REFRESH_TASK]
     assert response.redirect_chain == [(PAGE, 302)]
     conn = SalesforceConnection.objects.get(tenant=owner.tenant)
     assert conn.status == ConnectionStatus.CONNECTED
@@ -286,23 +289,23 @@ def test_connected_page_shows_usage_sync_fields_and_write_state(
     django_assert_num_queries,
 ) -> None:
     tenant = owner.tenant
-    owner_client.get(PAGE)  # asks the org for its describes once; they are cached
+    describe_refresh(str(tenant.pk))  # what connecting queues: the fields are stored
     ApiUsageDay.objects.for_tenant(tenant).filter(day=timezone.now().date()).update(
         calls=1234, org_used=5000, org_limit=15000
     )
     SyncRun.objects.create(
         tenant=tenant, kind=SyncKind.FULL, status=SyncStatus.FAILED, error="<script>boom</script>"
     )
-    # session, user, membership, connection, latest run, usage, write policy, connection
-    # again (the fields check); describes come from the cache.
-    with django_assert_num_queries(8):
+    # session, user, membership, connection, latest sync run, usage, and write health's
+    # five (policy, last write run, counts, failed logs, failed intents).
+    with django_assert_num_queries(11):
         page = owner_client.get(PAGE)
     body = page.content.decode()
     assert "1234 of 10000" in body
     assert "5000 of 15000" in body
     assert "Failed" in body
-    assert "&lt;script&gt;boom&lt;/script&gt;" in body
-    assert "<script>boom" not in body
+    assert "boom" not in body  # an HTML body is never shown, escaped or not
+    assert "The server answered with a web page instead of a message." in body
     assert "All SalesMonk custom fields are present." in body
     assert "Writing to Salesforce is off — contact support to enable it." in body
 
@@ -310,8 +313,12 @@ def test_connected_page_shows_usage_sync_fields_and_write_state(
     writes_enable(tenant=tenant, acting_user=staff, flags=["create_leads"], note="ok")
     body = owner_client.get(PAGE).content.decode()
     assert "Writing to Salesforce is off" not in body
-    assert "<li>Create Leads</li>" in body
-    assert "Create Accounts" not in body
+    assert re.search(
+        r'write-kind-create_leads"><span class="badge badge-sent">On</span> Create Leads<', body
+    )
+    assert re.search(
+        r'write-kind-create_accounts"><span class="badge">Off</span> Create Accounts<', body
+    )
 
 
 def test_missing_custom_fields_are_listed(
@@ -331,6 +338,7 @@ def test_missing_custom_fields_are_listed(
     bare.client_id, bare.client_secret = web.client_id, web.client_secret
     try:
         connect(owner.tenant, bare)
+        describe_refresh(str(owner.tenant.pk))
         body = owner_client.get(PAGE).content.decode()
     finally:
         delete_org(sf_emulator.base_url, bare.name)
@@ -344,11 +352,13 @@ def test_needs_reconnecting_shows_the_last_error(
     connect(
         owner.tenant,
         status=ConnectionStatus.NEEDS_REAUTH,
-        last_error="Salesforce rejected the session <b>3</b> times",
+        last_error="SalesforceAuthError: Salesforce rejected the session <b>3</b> times",
     )
     body = owner_client.get(PAGE).content.decode()
     assert 'data-testid="connection-status">Needs reconnecting<' in body
-    assert "Salesforce rejected the session &lt;b&gt;3&lt;/b&gt; times" in body
+    assert "Salesforce rejected the session 3 times" in body
+    assert "SalesforceAuthError" not in body
+    assert "&lt;b&gt;" not in body
     assert "Reconnect" in body
 
 
@@ -378,11 +388,12 @@ def test_sync_now_queues_the_read_sync_on_commit(
     owner_client: Client,
     django_capture_on_commit_callbacks,
 ) -> None:
+    connect_queued = list(OrmQ.objects.values_list("pk", flat=True))  # the describe refresh
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = owner_client.post(reverse("settings_salesforce_sync"), follow=True)
     assert len(callbacks) == 1
     assert messages_of(response) == ["Sync queued: new and changed records arrive in a minute."]
-    [queued] = OrmQ.objects.all()
+    [queued] = OrmQ.objects.exclude(pk__in=connect_queued)
     assert queued.func() == READ_SYNC_TASK
     assert queued.task["args"] == (str(owner.tenant.pk),)
 

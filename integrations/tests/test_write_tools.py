@@ -17,7 +17,8 @@ from django_q.models import OrmQ, Schedule
 
 from integrations.models import SalesforceConnection
 from integrations.schedules import WRITE_SCHEDULE, schedule_write_drain
-from integrations.tasks import write_dispatch, write_sync
+from integrations.services import DESCRIBE_REFRESH_TASK
+from integrations.tasks import WRITE_SYNC_TASK, write_dispatch, write_sync
 from integrations.tests.writes import enable, live, pending, staff, visitor
 from integrations.write.engine import write_sync_run
 from integrations.write.models import WriteRun
@@ -95,7 +96,8 @@ def test_dispatch_queues_only_tenants_with_enabled_pending_intents(
     visitor(outsider.tenant, email="o@d.example", last="O")  # not connected, not enabled
 
     assert write_dispatch() == {"queued": 1}
-    assert OrmQ.objects.count() == 1
+    queued = sorted(q.func() for q in OrmQ.objects.all())
+    assert queued == [DESCRIBE_REFRESH_TASK, WRITE_SYNC_TASK]  # connecting queued the first
     result = write_sync(str(owner.tenant.pk))
     assert result["status"] == "succeeded"
     assert pending(owner.tenant) == 1  # the person intent: update_people is off
