@@ -71,9 +71,12 @@ def _walk(patterns: list[Any], prefix: str = "") -> Iterator[tuple[str, URLPatte
 
 
 def object_url_names() -> set[str]:
-    """Names of our own URLs that take arguments (and so may name a tenant's object)."""
+    """Names of our own URLs that take arguments (and so may name a tenant's object). The
+    admin is for SalesMonk staff, who see every tenant by design: its URLs are left out."""
     names = set()
     for name, pattern in _walk(get_resolver().url_patterns):
+        if name.startswith("admin:"):
+            continue
         module = getattr(pattern.callback, "__module__", "")
         if module.split(".")[0] in LOCAL_APPS and pattern.pattern.regex.groups:
             names.add(name)
