@@ -167,6 +167,9 @@ def test_connection_admin_names_missing_salesmonk_fields(
             org.client_secret,
         )
         conn = connect(owner.tenant, org)
+        from integrations.services import connection_describe_refresh
+
+        assert connection_describe_refresh(tenant=owner.tenant)  # as the queued task does
         page = staff_client.get(
             reverse("admin:integrations_salesforceconnection_change", args=[conn.pk])
         )
