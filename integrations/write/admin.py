@@ -19,7 +19,7 @@ from django.utils.safestring import SafeString
 from crm.models import WritePolicy
 from integrations.tasks import write_sync_soon
 from integrations.write.console import audit as _audit  # noqa: F401  (registers its admins)
-from integrations.write.console.audit import when
+from integrations.write.console.audit import ReadOnly, when
 from integrations.write.console.configure import settings_url
 from integrations.write.console.names import person_and_company, truncated
 from integrations.write.engine import WriteSkipped, write_dry_run
@@ -32,17 +32,6 @@ from integrations.write.policy import (
     writes_enable_preview,
 )
 from integrations.write.source import intents_retry
-
-
-class _ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class EnableForm(forms.Form):
@@ -70,7 +59,7 @@ def _policy(tenant: Any) -> WritePolicy | None:
 
 
 @admin.register(TenantWrites)
-class TenantWritesAdmin(_ReadOnly):
+class TenantWritesAdmin(ReadOnly):
     list_display = ["name", "slug", "enabled_writes", "approved_by", "approved_at", "settings"]
     list_select_related = ["write_policy", "write_policy__approved_by"]
     search_fields = ["name", "slug"]
@@ -168,7 +157,7 @@ class TenantWritesAdmin(_ReadOnly):
 
 
 @admin.register(FailedIntent)
-class FailedIntentAdmin(_ReadOnly):
+class FailedIntentAdmin(ReadOnly):
     list_display = ["updated", "tenant", "for_whom", "kind", "status", "attempts", "error"]
     list_display_links = ["updated"]
     list_filter = [
