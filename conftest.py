@@ -12,6 +12,18 @@ from salesmonk.tenants.models import Membership, Role, Tenant
 pytest_plugins = ["salesforce_emulator.testing"]
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hashing() -> None:
+    """Tests create hundreds of logins; the real hasher's deliberate slowness would be half the
+    suite's time and proves nothing about our code."""
+    from django.conf import settings
+    from django.contrib.auth import hashers
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    hashers.get_hashers.cache_clear()
+    hashers.get_hashers_by_algorithm.cache_clear()
+
+
 @pytest.fixture(autouse=True)
 def _ip_answers_forgotten() -> None:
     """IP → company answers are kept per process; each test starts without them."""
