@@ -232,6 +232,9 @@ Q_CLUSTER: dict[str, object] = {
 # Identified visitors reach Salesforce within seconds: recording write intents queues a
 # drain of the tenant, at most once per this many seconds per process.
 WRITE_DRAIN_DEBOUNCE_SECONDS: float = env.float("WRITE_DRAIN_DEBOUNCE_SECONDS", default=5.0)
+# A write drain's claim outlives its last heartbeat by this much: after a crash the tenant's
+# next drain can start this long after the worker died.
+WRITE_CLAIM_TTL_SECONDS: float = env.float("WRITE_CLAIM_TTL_SECONDS", default=60.0)
 if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
 else:

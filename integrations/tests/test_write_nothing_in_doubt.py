@@ -18,7 +18,7 @@ from integrations.models import SalesforceConnection
 from integrations.tests.writes import enable, live, pending, staff, visitor
 from integrations.write.engine import write_sync_run
 from integrations.write.models import WriteLog, WriteRun, WriteSettings
-from integrations.write.runs import WRITE_CLAIM_TTL, runs_abandon
+from integrations.write.runs import runs_abandon, write_claim_ttl
 from integrations.write.source import intents_retry
 from salesforce_emulator.testing import EmulatedOrg
 from salesmonk.tenants.models import Membership
@@ -114,7 +114,7 @@ def test_a_killed_drain_frees_the_tenant_after_the_short_claim_and_is_abandoned(
     visitor(tenant, email="after@kill.example", last="After")
     ws = WriteSettings.objects.create(tenant=tenant)
     dead = WriteRun.objects.create(tenant=tenant)  # its worker was killed
-    held = Claim.take(WriteSettings, ws.pk, "claimed_at", ttl=WRITE_CLAIM_TTL)
+    held = Claim.take(WriteSettings, ws.pk, "claimed_at", ttl=write_claim_ttl())
     assert held is not None
 
     assert write_sync_run.__name__  # a second drain cannot start while the claim is fresh
@@ -122,7 +122,7 @@ def test_a_killed_drain_frees_the_tenant_after_the_short_claim_and_is_abandoned(
         write_sync_run(tenant=tenant)
     # A minute and a bit later on the database's clock, the claim has expired.
     WriteSettings.objects.filter(pk=ws.pk).update(
-        claimed_at=db_now() - WRITE_CLAIM_TTL - dt.timedelta(seconds=1)
+        claimed_at=db_now() - write_claim_ttl() - dt.timedelta(seconds=1)
     )
 
     run = write_sync_run(tenant=tenant)
@@ -149,9 +149,9 @@ def test_the_dispatch_sweep_abandons_runs_whose_claim_expired(owner: Membership)
 
 def test_a_claim_renews_and_is_lost_once_taken_over(owner: Membership) -> None:
     ws = WriteSettings.objects.create(tenant=owner.tenant)
-    claim = Claim.take(WriteSettings, ws.pk, "claimed_at", ttl=WRITE_CLAIM_TTL)
+    claim = Claim.take(WriteSettings, ws.pk, "claimed_at", ttl=write_claim_ttl())
     assert claim is not None
-    assert Claim.take(WriteSettings, ws.pk, "claimed_at", ttl=WRITE_CLAIM_TTL) is None
+    assert Claim.take(WriteSettings, ws.pk, "claimed_at", ttl=write_claim_ttl()) is None
     assert claim.renew()
     WriteSettings.objects.filter(pk=ws.pk).update(claimed_at=db_now() + dt.timedelta(seconds=1))
     assert not claim.renew()

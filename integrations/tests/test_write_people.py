@@ -231,7 +231,7 @@ def test_failure_injected_after_an_accepted_batch_then_rerun(
     assert pending(tenant) == 0
 
 
-def test_partial_collection_failure_keeps_only_the_failed_intent(
+def test_partial_collection_failure_parks_only_the_refused_intent(
     sf_settings: EmulatedOrg, connected: SalesforceConnection, owner: Membership
 ) -> None:
     from visitors.models import WriteIntent
@@ -245,7 +245,9 @@ def test_partial_collection_failure_keeps_only_the_failed_intent(
 
     assert run.status == "succeeded"
     assert [r["Email"] for r in live(sf_settings, "Lead")] == ["ok@p.example"]
-    left = WriteIntent.objects.get(status="pending", kind="lead")
+    # Sending the same too-long name again cannot succeed: parked for support at once.
+    assert not WriteIntent.objects.filter(status="pending", kind="lead").exists()
+    left = WriteIntent.objects.get(status="failed", kind="lead")
     assert left.visitor_id == bad.pk
     assert left.attempts == 1
     assert "STRING_TOO_LONG" in left.last_error

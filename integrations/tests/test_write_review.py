@@ -14,6 +14,7 @@ from integrations.models import SalesforceConnection
 from integrations.tests.writes import enable, leave_budget, live, meeting, pending, visitor
 from integrations.write.engine import write_sync_run
 from integrations.write.models import WriteLog, WriteSettings
+from integrations.write.source import intents_retry
 from salesforce_emulator.testing import EmulatedOrg
 from salesmonk.tenants.models import Membership
 from visitors.models import IntentKind, Visitor, WriteIntent
@@ -211,23 +212,24 @@ def test_meeting_of_a_failed_lead_fails_with_it_and_is_never_dropped(
     assert first.status == "succeeded", first.error
     assert live(sf_settings, "Lead") == []
     assert live(sf_settings, "Event") == []
+    # A name too long fails the same way every time: both are parked for support at once.
     event_intent = WriteIntent.objects.get(kind=IntentKind.MEETING)
-    assert event_intent.status == "pending"
+    assert event_intent.status == "failed"
     assert event_intent.attempts == 1
     assert "Parent not written: STRING_TOO_LONG" in event_intent.last_error
+    assert WriteIntent.objects.get(kind=IntentKind.LEAD).status == "failed"
     event_log = WriteLog.objects.get(object_name="Event")
     assert event_log.result == "failed"
     assert event_log.error.startswith("Parent not written")
-    # The Lead is parked after its last attempt: the meeting must not be marked done.
-    WriteIntent.objects.filter(kind=IntentKind.LEAD).update(status="failed")
+    # Support retries only the meeting while its Lead stays parked: not marked done.
+    assert intents_retry(tenant=tenant, intent_ids=[event_intent.pk]) == 1
 
     second = write_sync_run(tenant=tenant)
 
     assert second.status == "succeeded", second.error
     assert live(sf_settings, "Event") == []
     event_intent.refresh_from_db()
-    assert event_intent.status == "pending"
-    assert event_intent.attempts == 2
+    assert event_intent.status == "failed"
     assert "Lead was not written: STRING_TOO_LONG" in event_intent.last_error
 
 

@@ -53,7 +53,7 @@ from integrations.write.plan import (
 )
 from integrations.write.policy import enabled_flags, write_settings_for
 from integrations.write.reconcile import lost_answers_reconcile
-from integrations.write.runs import HEARTBEAT_SECONDS, WRITE_CLAIM_TTL, runs_abandon
+from integrations.write.runs import heartbeat_seconds, runs_abandon, write_claim_ttl
 from integrations.write.source import Work, dry_run_work, intents_settle, pending_work
 from salesmonk.tenants.models import Tenant
 from visitors.models import IntentKind
@@ -99,7 +99,7 @@ def write_sync_run(
     if not enabled_flags(tenant=tenant):
         raise WriteSkipped("Salesforce writes are not enabled for this workspace.")
     ws = write_settings_for(tenant=tenant)
-    claim = Claim.take(WriteSettings, ws.pk, "claimed_at", ttl=WRITE_CLAIM_TTL)
+    claim = Claim.take(WriteSettings, ws.pk, "claimed_at", ttl=write_claim_ttl())
     if claim is None:
         raise WriteSkipped("Another write sync of this workspace is running.")
     runs_abandon(tenant=tenant)  # we hold the claim: any other running drain is dead
@@ -107,7 +107,7 @@ def write_sync_run(
     client: SalesforceClient | None = None
     counts: Counter[str] = Counter()
     try:
-        with Heartbeat(claim, every=HEARTBEAT_SECONDS):
+        with Heartbeat(claim, every=heartbeat_seconds()):
             client = SalesforceClient(conn, purpose="write")
             counts["lost_answers_reconciled"] += lost_answers_reconcile(
                 tenant=tenant, client=client, run=run

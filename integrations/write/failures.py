@@ -23,6 +23,22 @@ _FIELDS = re.compile(r"\[([^\]]*)\]")
 _WAITED = ("Parent not written: ", "The visitor's Lead was not written: ")
 
 
+# Salesforce's codes for refusals that go away by themselves: a busy record, a busy or
+# limited org, an expired session. Any other code is about the record (an invalid email, a
+# required field, a validation rule) and fails the same way until someone changes it.
+_PASSING = frozenset(
+    {
+        "UNABLE_TO_LOCK_ROW",
+        "SERVER_UNAVAILABLE",
+        "REQUEST_LIMIT_EXCEEDED",
+        "REQUEST_RUNNING_TOO_LONG",
+        "QUERY_TIMEOUT",
+        "UNKNOWN_EXCEPTION",
+        "INVALID_SESSION_ID",
+    }
+)
+
+
 @dataclass(frozen=True)
 class FailureReason:
     """One group of failures: `kind` is stable (tests, CSS), `title` and `hint` are shown."""
@@ -42,6 +58,13 @@ def _code_and_message(error: str) -> tuple[str, str]:
     if coded := _CODED.search(error):
         return coded.group(1), coded.group(2).strip()
     return "", error
+
+
+def retrying_helps(error: str) -> bool:
+    """Whether sending the same write again may succeed: yes for passing trouble and for
+    failures with no Salesforce code (a timeout, a dropped connection, a 5xx)."""
+    code, _ = _code_and_message(error or "")
+    return not code or code in _PASSING
 
 
 def failure_reason(error: str) -> FailureReason:

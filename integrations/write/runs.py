@@ -5,19 +5,28 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.db.models import Q
 
 from integrations.claims import db_now
 from integrations.write.models import WriteRun, WriteRunStatus, WriteSettings
 from salesmonk.tenants.models import Tenant
 
-# A drain's claim lives a minute past its last heartbeat, renewed every 15 s from a thread
-# even while a call waits on Salesforce: a killed drain frees the tenant about a minute later.
-WRITE_CLAIM_TTL = dt.timedelta(seconds=60)
-HEARTBEAT_SECONDS = 15.0
 ABANDONED = "The worker stopped before the run finished (its heartbeat stopped)."
 # A dry run holds no claim; one still running after this long died with its request.
 DRY_RUN_LIMIT = dt.timedelta(minutes=10)
+
+
+def write_claim_ttl() -> dt.timedelta:
+    """A drain's claim lives `WRITE_CLAIM_TTL_SECONDS` (a minute) past its last heartbeat:
+    a killed drain frees the tenant that long after it died."""
+    return dt.timedelta(seconds=settings.WRITE_CLAIM_TTL_SECONDS)
+
+
+def heartbeat_seconds() -> float:
+    """The claim is renewed four times per lifetime from a thread, even while a call waits
+    on Salesforce, so a live drain never loses it."""
+    return settings.WRITE_CLAIM_TTL_SECONDS / 4
 
 
 def runs_abandon(*, tenant: Tenant | None = None, claim_ttl: dt.timedelta | None = None) -> int:
@@ -31,7 +40,7 @@ def runs_abandon(*, tenant: Tenant | None = None, claim_ttl: dt.timedelta | None
         dead = running.filter(Q(dry_run=False) | dead_dry, tenant=tenant)
     else:
         held = WriteSettings.objects.filter(
-            claimed_at__gte=now - (claim_ttl or WRITE_CLAIM_TTL)
+            claimed_at__gte=now - (claim_ttl or write_claim_ttl())
         ).values("tenant_id")
         dead = running.filter(Q(dry_run=False) & ~Q(tenant_id__in=held) | dead_dry)
     return dead.update(status=WriteRunStatus.ABANDONED, finished_at=now, error=ABANDONED)

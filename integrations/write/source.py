@@ -170,24 +170,30 @@ def _load(tenant: Tenant, by_visitor: dict[uuid.UUID, dict[str, int]]) -> list[W
 def intents_settle(
     *, tenant: Tenant, done: Iterable[int], failed: dict[int, str], max_attempts: int
 ) -> None:
-    """Mark intents done, or count a failed attempt (keeping the error); an intent failing
-    `max_attempts` times is parked as failed for support to retry from the admin."""
+    """Mark intents done, or count a failed attempt (keeping the error). An intent is parked
+    as failed, for support to retry from the admin once the cause is fixed, when Salesforce
+    refused it for a reason that sending it again cannot change (an invalid email, a
+    validation rule), or after `max_attempts` passing failures (locks, timeouts)."""
     from django.db.models import F
+
+    from integrations.write.failures import retrying_helps
 
     done = [pk for pk in done if pk]
     if done:
         WriteIntent.objects.for_tenant(tenant).filter(
             pk__in=done, status=WriteIntent.Status.PENDING
         ).update(status=WriteIntent.Status.DONE, last_error="")
+    failed = {pk: error for pk, error in failed.items() if pk}
     for pk, error in failed.items():
-        if not pk:
-            continue
         WriteIntent.objects.for_tenant(tenant).filter(pk=pk).update(
             attempts=F("attempts") + 1, last_error=error[:2000]
         )
     if failed:
+        lasting = [pk for pk, error in failed.items() if not retrying_helps(error)]
         WriteIntent.objects.for_tenant(tenant).filter(
-            pk__in=list(failed), attempts__gte=max_attempts, status=WriteIntent.Status.PENDING
+            Q(attempts__gte=max_attempts) | Q(pk__in=lasting),
+            pk__in=list(failed),
+            status=WriteIntent.Status.PENDING,
         ).update(status=WriteIntent.Status.FAILED)
 
 

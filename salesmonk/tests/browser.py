@@ -19,12 +19,9 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 
 
-@pytest.fixture(scope="session")
-def chromium(live_server: Any) -> Iterator[webdriver.Chrome]:
-    """A headless browser; skipped locally when Chromium is missing, required in CI.
-
-    It depends on `live_server` so it quits (closing its keep-alive connections) before the
-    server shuts down."""
+def chromium_driver() -> Iterator[webdriver.Chrome]:
+    """A headless browser, quit afterwards; skipped locally when Chromium is missing,
+    required in CI."""
     if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
         if os.environ.get("SALESMONK_REQUIRE_BROWSER"):
             pytest.fail("Chromium and chromedriver are required (apt-get install chromium-driver)")
@@ -53,6 +50,13 @@ def chromium(live_server: Any) -> Iterator[webdriver.Chrome]:
     finally:
         driver.quit()
         shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def chromium(live_server: Any) -> Iterator[webdriver.Chrome]:
+    """The browser for pages served by `live_server`. It depends on `live_server` so it
+    quits (closing its keep-alive connections) before the server shuts down."""
+    yield from chromium_driver()
 
 
 @pytest.fixture

@@ -31,8 +31,16 @@ class Command(BaseCommand):
             default="emulator.sqlite3",
             help="file the Salesforce emulator keeps its orgs in",
         )
+        parser.add_argument(
+            "--no-jobs",
+            action="store_true",
+            help="leave out the job cluster, to run `manage.py qcluster` yourself (in a "
+            "debugger, or to stop and restart it while the rest keeps running)",
+        )
 
-    def handle(self, *args: Any, addr: str, emulator_data: str, **options: Any) -> None:
+    def handle(
+        self, *args: Any, addr: str, emulator_data: str, no_jobs: bool, **options: Any
+    ) -> None:
         manage = [sys.executable, "manage.py"]
         children: dict[str, subprocess.Popen[bytes]] = {}
         emulator = urlsplit(settings.SALESFORCE_EMULATOR_URL)
@@ -46,7 +54,8 @@ class Command(BaseCommand):
             )
         if "salesforce-emulator" in children:
             self._connect_demo(manage, emulator.hostname or "127.0.0.1", emulator.port or 0)
-        children["jobs"] = subprocess.Popen([*manage, "qcluster"])
+        if not no_jobs:
+            children["jobs"] = subprocess.Popen([*manage, "qcluster"])
         children["web"] = subprocess.Popen([*manage, "runserver", addr, "--noreload"])
         base = f"http://{addr}"
         lines = [
@@ -59,6 +68,8 @@ class Command(BaseCommand):
                 f"  Salesforce emulator: {settings.SALESFORCE_EMULATOR_URL} "
                 f"(admin@acme.example / salesmonk-demo)"
             )
+        if no_jobs:
+            lines.append("  Jobs: not started here; run `manage.py qcluster` yourself.")
         lines.append("  Press Ctrl-C to stop.\n")
         self.stdout.write("\n".join(lines))
         stopping = False
