@@ -202,6 +202,38 @@ def test_a_real_drain_creates_then_shows_created_and_the_last_write(
     )
 
 
+def test_a_record_we_created_still_says_created_once_the_visitor_is_matched_to_it(
+    sf_settings: EmulatedOrg,
+    connected: SalesforceConnection,
+    owner: Membership,
+    owner_client: Client,
+) -> None:
+    from visitors.services.crm_match import visitor_crm_match_refresh
+
+    tenant = owner.tenant
+    enable(tenant, "create_leads", "create_accounts")
+    v = visitor(
+        tenant,
+        email="ours@initech.com",
+        last="Ours",
+        domain="initech.com",
+        company_name="Initech",
+        kinds=(IntentKind.LEAD, IntentKind.ACCOUNT),
+    )
+    write_sync_run(tenant=tenant)
+    # The created records are mirrored; the stored match now points at them.
+    visitor_crm_match_refresh(tenant=tenant, visitor_ids=[v.pk])
+
+    body = page(owner_client, v)
+
+    state, text = side(body, "person")
+    assert state == "created"
+    assert text.startswith("Created Created by SalesMonk as the Lead ")
+    company_state, company_text = side(body, "company")
+    assert company_state == "created"
+    assert "Created by SalesMonk as the Account Initech" in company_text
+
+
 def test_anonymous_visitors_are_not_looked_for(owner: Membership, owner_client: Client) -> None:
     v = visitor(owner.tenant, kinds=())
     assert side(page(owner_client, v), "person") == (

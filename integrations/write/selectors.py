@@ -235,6 +235,18 @@ def _person_rule(v: Visitor) -> str:
     return "an earlier email or phone"
 
 
+def _our_create(logs: list[WriteLog], remote_id: str) -> WriteLog | None:
+    """The successful create (or upsert) by which SalesMonk made this record, if it did."""
+    for log in logs:
+        if (
+            log.remote_id == remote_id
+            and log.result == WriteResult.SUCCESS
+            and log.operation in ("create", "upsert")
+        ):
+            return log
+    return None
+
+
 def _from_logs(
     logs: list[WriteLog], intent: tuple[str, str] | None, *, noun: str
 ) -> Explanation | None:
@@ -272,9 +284,13 @@ def _person(
             " (their Lead was converted to this Contact)" if v.crm_contact and v.crm_lead else ""
         )
         failed = logs[0] if logs and logs[0].result == WriteResult.FAILED else None
+        name = record.name or record.email
+        created = _our_create(logs, record.remote_id)
         return Explanation(
-            "matched",
-            f"Matched to the {kind} {record.name or record.email} by {rule}{converted}.",
+            "created" if created else "matched",
+            f"Created by SalesMonk as the {kind} {name}{converted}."
+            if created
+            else f"Matched to the {kind} {name} by {rule}{converted}.",
             detail=(
                 "SalesMonk keeps its SalesMonk fields up to date."
                 if on["update_people"]
@@ -284,6 +300,7 @@ def _person(
             remote_id=record.remote_id,
             rule=rule,
             reason=failure_reason(failed.error) if failed else None,
+            at=created.created_at if created else None,
         )
     if not v.email and not v.phone:
         return Explanation(
@@ -314,9 +331,19 @@ def _company(
         via_contact = v.crm_contact is not None and v.crm_contact.account_id == account.pk
         rule = "the Contact's Account" if via_contact else "company domain"
         domain = f" ({v.company.domain})" if v.company and not via_contact else ""
+        name = account.name or account.remote_id
+        if created := _our_create(logs, account.remote_id):
+            return Explanation(
+                "created",
+                f"Created by SalesMonk as the Account {name}{domain}.",
+                object_name="Account",
+                remote_id=account.remote_id,
+                rule=rule,
+                at=created.created_at,
+            )
         return Explanation(
             "matched",
-            f"Matched to the Account {account.name or account.remote_id} by {rule}{domain}.",
+            f"Matched to the Account {name} by {rule}{domain}.",
             object_name="Account",
             remote_id=account.remote_id,
             rule=rule,
