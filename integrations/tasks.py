@@ -65,22 +65,45 @@ def write_dispatch() -> dict[str, object]:
 
 
 _queued_at: dict[str, float] = {}
+_trailing: dict[str, threading.Timer] = {}
 _queued_lock = threading.Lock()
 
 
 def write_sync_soon(tenant_id: object) -> bool:
     """Queue a drain of the tenant now rather than at the next minute's tick, at most once
     per `WRITE_DRAIN_DEBOUNCE_SECONDS` per process: a busy site records intents on every
-    request, and one drain takes them all (a second one queued meanwhile skips while the
-    first holds the claim). Returns whether a drain was queued."""
+    request, and one drain takes them all. Intents recorded within the window are not left
+    for the minute's tick: one more drain is queued when the window ends. Returns whether a
+    drain was queued now."""
     key, now = str(tenant_id), time.monotonic()
+    wait = settings.WRITE_DRAIN_DEBOUNCE_SECONDS
     with _queued_lock:
         last = _queued_at.get(key)
-        if last is not None and now - last < settings.WRITE_DRAIN_DEBOUNCE_SECONDS:
+        if last is not None and now - last < wait:
+            if key not in _trailing:
+                timer = threading.Timer(wait - (now - last), _queue_trailing, args=(key,))
+                timer.daemon = True
+                _trailing[key] = timer
+                timer.start()
             return False
         _queued_at[key] = now
     async_task(WRITE_SYNC_TASK, key)
     return True
+
+
+def _queue_trailing(key: str) -> None:
+    """The drain at the end of a debounce window, from its timer thread."""
+    from django.db import connection
+
+    with _queued_lock:
+        _trailing.pop(key, None)
+        _queued_at[key] = time.monotonic()
+    try:
+        async_task(WRITE_SYNC_TASK, key)
+    except Exception:
+        log.exception("Could not queue the write drain of tenant %s", key)
+    finally:
+        connection.close()  # this thread's own database connection (the ORM broker)
 
 
 def write_sync(tenant_id: str) -> dict[str, object]:

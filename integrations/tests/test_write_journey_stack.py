@@ -57,9 +57,11 @@ def log_in_to_admin(browser: WebDriver, stack: Stack) -> None:
     WebDriverWait(browser, 15).until(lambda b: "/admin/login/" not in b.current_url)
 
 
-def run_action(browser: WebDriver, stack: Stack, changelist: str, action: str) -> None:
+def run_action(
+    browser: WebDriver, stack: Stack, changelist: str, action: str, query: str = ""
+) -> None:
     """Select every row of an admin list and run one of its actions, as support would."""
-    browser.get(f"{stack.web_url}/admin/{changelist}/")
+    browser.get(f"{stack.web_url}/admin/{changelist}/{query}")
     browser.find_element(By.ID, "action-toggle").click()
     browser.find_element(By.CSS_SELECTOR, f"select[name=action] option[value={action}]").click()
     browser.find_element(By.CSS_SELECTOR, "button[name=index]").click()
@@ -240,7 +242,7 @@ def test_a_lock_and_a_killed_cluster_leave_nothing_lost_duplicated_or_in_doubt(
     log_in_to_admin(browser, stack)
     browser.get(f"{stack.web_url}/admin/integrations/failedintent/?q=fault.{tag}")
     shot(browser, "6-failed-intents")
-    run_action(browser, stack, f"integrations/failedintent/?q=fault.{tag}", "retry")
+    run_action(browser, stack, "integrations/failedintent", "retry", f"?q=fault.{tag}")
     message = (
         WebDriverWait(browser, 30)
         .until(lambda b: b.find_elements(By.CSS_SELECTOR, ".messagelist .success"))[0]
