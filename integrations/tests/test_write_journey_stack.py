@@ -136,14 +136,15 @@ def test_support_enables_writes_and_the_cluster_writes_within_seconds(
 
     # 2. Enable every kind of write; the confirmation says what is written at once.
     run_action(browser, stack, "integrations/tenantwrites", "enable_writes")
-    WebDriverWait(browser, 30).until(lambda b: "Enable Salesforce writes" in b.page_source)
+    confirm = "input[type=submit][value='Enable writes']"
+    WebDriverWait(browser, 30).until(lambda b: b.find_elements(By.CSS_SELECTOR, confirm))
     assert "people" in browser.find_element(By.ID, "content").text
     for box in browser.find_elements(By.CSS_SELECTOR, "input[name=flags]"):
         box.click()
     browser.find_element(By.NAME, "note").send_keys("Customer agreed on the onboarding call.")
     shot(browser, "2-enable-confirm")
     enabled_at = time.monotonic()
-    browser.find_element(By.CSS_SELECTOR, "input[type=submit][value='Enable writes']").click()
+    browser.find_element(By.CSS_SELECTOR, confirm).click()
     message = (
         WebDriverWait(browser, 30)
         .until(lambda b: b.find_elements(By.CSS_SELECTOR, ".messagelist .success"))[0]
