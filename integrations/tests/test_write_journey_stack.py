@@ -202,6 +202,17 @@ def test_support_enables_writes_and_the_cluster_writes_within_seconds(
     assert company.get_attribute("data-state") in ("created", "matched"), company.text
     shot(browser, "4-visitor-page")
 
+    # The customer's Salesforce settings show write health: what was written, and the demo's
+    # people whose addresses Salesforce refuses, grouped with a hint (never a raw error).
+    browser.get(f"{stack.web_url}/settings/salesforce/")
+    health = browser.find_element(By.CSS_SELECTOR, "[data-testid=write-health]")
+    assert int(browser.find_element(By.CSS_SELECTOR, "[data-testid=written-today]").text) > 0
+    refused = browser.find_element(By.CSS_SELECTOR, "[data-testid=failure-invalid_email]")
+    assert "Invalid email address" in refused.text
+    assert "Error" not in health.text
+    browser.execute_script("arguments[0].scrollIntoView()", health)
+    shot(browser, "4b-write-health")
+
     # 6. Support's audit lists what SalesMonk created, with names.
     log_in_to_admin(browser, stack)
     browser.get(f"{stack.web_url}/admin/integrations/createdrecord/?q={email}")
