@@ -112,8 +112,16 @@ def main() -> None:
     )
     parser.add_argument("--skip-scenario", action="store_true", help="skip the 1,000 visitors")
     parser.add_argument("--skip-backfill", action="store_true", help="skip the backfill at scale")
+    parser.add_argument("--skip-latency", action="store_true", help="skip identify → Salesforce")
     parser.add_argument(
         "--visitors", type=int, default=10_000, help="identified visitors in the backfill"
+    )
+    parser.add_argument("--people", type=int, default=5, help="identifies timed one by one")
+    parser.add_argument(
+        "--debounce", type=float, default=5.0, help="WRITE_DRAIN_DEBOUNCE_SECONDS (latency)"
+    )
+    parser.add_argument(
+        "--gap", type=float, default=0.0, help="seconds between one Lead and the next identify"
     )
     args = parser.parse_args()
     proc, base_url = start_emulator()
@@ -128,6 +136,10 @@ def main() -> None:
             from bench import _writeback_backfill
 
             figures |= _writeback_backfill.run(base_url, args.visitors)
+        if not args.skip_latency:
+            from bench import _writeback_latency
+
+            figures |= _writeback_latency.run(base_url, args.people, args.debounce, args.gap)
         print(json.dumps(figures))
     finally:
         proc.terminate()
