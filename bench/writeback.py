@@ -22,8 +22,13 @@ write through `integrations.write.policy.writes_enable`; drained until nothing i
 its API calls against the floor for the whole backfill, duplicates and missing records in
 the org, and the time.
 
+Then identify → Salesforce (`bench/_writeback_latency.py`, `identify_to_salesforce_*`): a
+real job cluster and web server as subprocesses; identify events posted to the ingest
+endpoint over HTTP, each timed until its Lead is in the emulated org (median and max).
+
     .venv/bin/python bench/writeback.py [--database-url postgres://…] [--visitors N]
-        [--skip-scenario] [--skip-backfill]
+        [--skip-scenario] [--skip-backfill] [--skip-latency] [--people N] [--debounce S]
+        [--gap S]
 
 Progress on stderr, one JSON line of figures on stdout.
 """
