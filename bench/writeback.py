@@ -16,7 +16,19 @@ writes everything. Reported:
   lookup per visitor per object, one write per record), counted by the emulator;
 - `seconds` for our drain.
 
-    .venv/bin/python bench/writeback.py [--database-url postgres://…]
+Then the backfill at scale (`bench/_writeback_backfill.py`, `backfill_*`): `--visitors`
+identified visitors already in SalesMonk (default 10,000) when support enables every kind of
+write through `integrations.write.policy.writes_enable`; drained until nothing is pending,
+its API calls against the floor for the whole backfill, duplicates and missing records in
+the org, and the time.
+
+Then identify → Salesforce (`bench/_writeback_latency.py`, `identify_to_salesforce_*`): a
+real job cluster and web server as subprocesses; identify events posted to the ingest
+endpoint over HTTP, each timed until its Lead is in the emulated org (median and max).
+
+    .venv/bin/python bench/writeback.py [--database-url postgres://…] [--visitors N]
+        [--skip-scenario] [--skip-backfill] [--skip-latency] [--people N] [--debounce S]
+        [--gap S]
 
 Progress on stderr, one JSON line of figures on stdout.
 """
@@ -100,22 +112,47 @@ def main() -> None:
     parser.add_argument(
         "--database-url",
         default=os.environ.get(
-            "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/salesmonk_bench_write"
+            "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/salesmonk_bench_writeback"
         ),
+    )
+    parser.add_argument("--skip-scenario", action="store_true", help="skip the 1,000 visitors")
+    parser.add_argument("--skip-backfill", action="store_true", help="skip the backfill at scale")
+    parser.add_argument("--skip-latency", action="store_true", help="skip identify → Salesforce")
+    parser.add_argument(
+        "--visitors", type=int, default=10_000, help="identified visitors in the backfill"
+    )
+    parser.add_argument("--people", type=int, default=5, help="identifies timed one by one")
+    parser.add_argument(
+        "--debounce", type=float, default=5.0, help="WRITE_DRAIN_DEBOUNCE_SECONDS (latency)"
+    )
+    parser.add_argument(
+        "--gap", type=float, default=0.0, help="seconds between one Lead and the next identify"
     )
     args = parser.parse_args()
     proc, base_url = start_emulator()
     try:
-        run(args.database_url, base_url)
+        django_against_emulator(args.database_url, base_url)
+        from django.db import connection
+
+        figures: dict[str, Any] = {"benchmark": "writeback", "database": connection.vendor}
+        if not args.skip_scenario:
+            figures |= run(base_url)
+        if not args.skip_backfill:
+            from bench import _writeback_backfill
+
+            figures |= _writeback_backfill.run(base_url, args.visitors)
+        if not args.skip_latency:
+            from bench import _writeback_latency
+
+            figures |= _writeback_latency.run(base_url, args.people, args.debounce, args.gap)
+        print(json.dumps(figures))
     finally:
         proc.terminate()
         proc.wait(timeout=10)
 
 
-def run(database_url: str, base_url: str) -> None:
-    django_against_emulator(database_url, base_url)
-    from django.db import connection
-
+def run(base_url: str) -> dict[str, Any]:
+    """The 1,000-visitor scenario of the module docstring: its figures."""
     from integrations.models import PRODUCTION_LOGIN_URL
     from integrations.services import connection_connect, oauth_password_grant
     from integrations.write.engine import write_sync_run
@@ -166,9 +203,7 @@ def run(database_url: str, base_url: str) -> None:
     naive_api_calls = naive(twin, visitors)  # the login is not a REST call: not counted
     naive_seconds = time.perf_counter() - t0
 
-    figures = {
-        "benchmark": "writeback",
-        "database": connection.vendor,
+    return {
         "visitors": len(visitors),
         "meetings": MEETINGS,
         "chats": CHATS,
@@ -186,7 +221,6 @@ def run(database_url: str, base_url: str) -> None:
         "naive_seconds": round(naive_seconds, 2),
         "seconds": round(seconds, 2),
     }
-    print(json.dumps(figures))
 
 
 def make_visitors(tenant: Any, visitors: list[dict[str, Any]]) -> None:

@@ -144,3 +144,43 @@ def test_recording_intents_queues_a_drain_on_commit_debounced_per_tenant(
     with django_capture_on_commit_callbacks(execute=True):
         intents_record(tenant=tenant, visitor_ids=[a.pk], kinds=frozenset(), activity=True)
     assert len(queued_drains()) == 3  # writes off: nothing recorded, nothing queued
+
+
+def test_a_backfill_drained_in_small_batches_writes_each_person_once_with_their_chat(
+    sf_settings, connected, owner: Membership, outsider: Membership
+) -> None:
+    """After a backfill each kind's intents sit together in the queue (one INSERT per kind):
+    a batch takes every pending intent of its visitors, so a new person's chat is logged on
+    the Lead created for them, and the Lead is not updated again in a later batch."""
+    from django.core.cache import cache
+
+    from integrations.tests.writes import live
+    from integrations.write.engine import write_sync_run
+    from integrations.write.models import WriteLog
+
+    cache.clear()
+    tenant = owner.tenant
+    people = seen(tenant, 3, domain="initech-buyer.example")
+    for person in people:
+        chat(tenant, person, "Hello")
+    WriteIntent.objects.all().delete()  # the helpers record intents; writes were off
+    flags = ["create_leads", "update_people", "create_accounts", "log_chats"]
+    writes_enable(tenant=tenant, acting_user=staff(), flags=flags, note="Call 5/12")
+
+    run = write_sync_run(tenant=tenant, batch_size=2)
+
+    assert run.status == "succeeded", run.error
+    leads = live(sf_settings, "Lead")
+    assert sorted(r["Email"] for r in leads) == [
+        "p0@initech-buyer.example",
+        "p1@initech-buyer.example",
+        "p2@initech-buyer.example",
+    ]
+    notes = live(sf_settings, "Note")
+    assert sorted(n["ParentId"] for n in notes) == sorted(r["Id"] for r in leads)
+    ops = WriteLog.objects.for_tenant(tenant).values_list("object_name", "operation")
+    assert (
+        sorted(ops) == [("Account", "upsert")] + [("Lead", "create")] * 3 + [("Note", "create")] * 3
+    )
+    assert not WriteIntent.objects.for_tenant(tenant).exclude(status="done").exists()
+    assert not WriteLog.objects.for_tenant(outsider.tenant).exists()
