@@ -60,8 +60,12 @@ from visitors.models import IntentKind
 
 log = logging.getLogger(__name__)
 
-BATCH_VISITORS = 1000
-MAX_BATCHES = 20
+# A backfill of 10,000 people is one batch: one set of lookups and full collections, so it
+# costs the composite floor (a batch of 1,000 cost twice that: each paid its own lookups).
+BATCH_VISITORS = 10_000
+MAX_BATCHES = 5
+# A dry run previews the next visitors only, and stores its plan on the run.
+DRY_RUN_VISITORS = 1000
 MAX_ATTEMPTS = 5
 COLLECTIONS_PER_CALL = 5
 COLLECTION_SIZE = 200
@@ -160,7 +164,7 @@ def pause_end(exc: ApiBudgetExhausted) -> dt.datetime:
     return now + ORG_LIMIT_PAUSE
 
 
-def write_dry_run(*, tenant: Tenant, batch_size: int = BATCH_VISITORS) -> WriteRun:
+def write_dry_run(*, tenant: Tenant, batch_size: int = DRY_RUN_VISITORS) -> WriteRun:
     """What the next drain would create and update, from real lookups but without calling
     any write endpoint. Works before writes are enabled (then it previews every kind for
     the identified visitors), so support can review before approving."""
