@@ -13,8 +13,7 @@ from django.db import connection
 from django.db.models import Field, Model, QuerySet
 from django.db.models.expressions import Col
 
-from crm.models import Account, Contact, Lead, Opportunity, OpportunityStatus
-from crm.models import User as CrmUser
+from crm.models import Account, Contact, CrmUser, Lead, Opportunity, OpportunityStatus
 from crm.owners import FallbackOwners, MirrorOwner, OwnerRule, mirror_owner_resolve
 from crm.selectors import (
     PersonMatch,

@@ -31,6 +31,7 @@ from crm.api import schemas
 from crm.models import (
     Account,
     Contact,
+    CrmUser,
     Engagement,
     EngagementType,
     Lead,
@@ -39,7 +40,6 @@ from crm.models import (
     Opportunity,
     Stage,
     Task,
-    User,
 )
 
 Json = dict[str, Any]
@@ -289,7 +289,7 @@ def _resource(
 
 
 # Linked objects first: an expanded link is serialized by its target's serializer.
-_USERS = _resource("users", "User", User, schemas.UserOut, "User")
+_USERS = _resource("users", "User", CrmUser, schemas.UserOut, "User")
 _STAGES = _resource("stages", "Stage", Stage, schemas.StageOut, "OpportunityStage")
 _ENGAGEMENT_TYPES = _resource(
     "engagement-types",
