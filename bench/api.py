@@ -63,7 +63,7 @@ def load(tenant: Any, contacts: int) -> dict[str, list[uuid.UUID]]:
     import datetime as dt
 
     from crm.factories import salesforce_id
-    from crm.models import Account, Contact, User
+    from crm.models import Account, Contact, CrmUser
 
     base = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
     accounts = max(1, contacts * ACCOUNTS_PER_100_CONTACTS // 100)
@@ -145,7 +145,7 @@ def load(tenant: Any, contacts: int) -> dict[str, list[uuid.UUID]]:
                 "owner_remote_id": salesforce_id("005", n % USERS + 1),
             }
 
-    for model, rows in ((User, users()), (Account, account_rows()), (Contact, contact_rows())):
+    for model, rows in ((CrmUser, users()), (Account, account_rows()), (Contact, contact_rows())):
         started = time.perf_counter()
         n = copy_rows(model, rows)
         log(f"  {model.__name__}: {n:,} rows in {time.perf_counter() - started:.1f} s")

@@ -11,6 +11,7 @@ from django.http import HttpRequest
 from crm.models import (
     Account,
     Contact,
+    CrmUser,
     Engagement,
     EngagementType,
     Lead,
@@ -19,7 +20,6 @@ from crm.models import (
     Opportunity,
     Stage,
     Task,
-    User,
 )
 
 TENANT_FILTER = ("tenant", admin.RelatedOnlyFieldListFilter)
@@ -41,7 +41,7 @@ class MirrorAdmin(admin.ModelAdmin):
         return False
 
 
-@admin.register(User)
+@admin.register(CrmUser)
 class UserAdmin(MirrorAdmin):
     list_display = ("name", "email", "is_active", "tenant", "remote_id", "remote_was_deleted")
     search_fields = ("name", "email", "remote_id")

@@ -13,6 +13,7 @@ from crm.models import (
     Account,
     ActivityType,
     Contact,
+    CrmUser,
     Engagement,
     EngagementType,
     Lead,
@@ -21,7 +22,6 @@ from crm.models import (
     OpportunityStatus,
     Stage,
     Task,
-    User,
 )
 from salesmonk.tenants.factories import TenantFactory
 
@@ -72,7 +72,7 @@ def _same_tenant(factory_class: type[factory.Factory], **kwargs: Any) -> Any:
 
 class UserFactory(MirrorFactory):
     class Meta:
-        model = User
+        model = CrmUser
 
     remote_id = _remote_id("005")
     name = factory.Faker("name")

@@ -20,8 +20,7 @@ from django.db.models import Case, Q, Value, When
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from crm.models import MemberLink
-from crm.models import User as CrmUser
+from crm.models import CrmUser, MemberLink
 from salesmonk.tenants.models import Membership, Tenant, User
 from salesmonk.tenants.services import audit_record
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from django.db import models
 
-from crm.models import User as CrmUser
+from crm.models import CrmUser
 from salesmonk.tenants.models import Tenant
 
 USER_PREFIX = "005"  # Salesforce user ids; queues (00G) can own leads but are nobody to notify.

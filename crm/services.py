@@ -241,25 +241,14 @@ def _upsert_batch(
 
     written = [row["remote_id"] for row in changed]
     instances = [model(tenant=tenant, **row) for row in changed]
-    # Links are resolved before writing (one SELECT per relation for the whole batch), so
-    # the upsert writes each row once, links included.
-    linked = [r for r in relations_of(model) if r.remote_field in keys]
-    for relation in linked:
-        targets = _pks_by_remote_id(
-            tenant=tenant,
-            model=relation.target,
-            remote_ids={row[relation.remote_field] for row in changed},
-        )
-        attname = model._meta.get_field(relation.field).attname
-        for instance, row in zip(instances, changed, strict=True):
-            setattr(instance, attname, targets.get(row[relation.remote_field]))
+    linked = _links_set(tenant=tenant, model=model, keys=keys, instances=instances, rows=changed)
     with transaction.atomic():
         # Our `id` is never in update_fields, so an existing row keeps it; the ids generated
         # for rows that turn out to exist are discarded by the database.
         _bulk_upsert(
             model=model,
             instances=instances,
-            update_fields=[*compared, *(r.field for r in linked), "modified_at"],
+            update_fields=[*compared, *linked, "modified_at"],
         )
         if model is Engagement and "contact_remote_ids" in keys:
             _engagement_contacts_rebuild(tenant=tenant, remote_ids=written)
@@ -269,6 +258,30 @@ def _upsert_batch(
                 waiting &= Q(**{f"{relation.remote_field}__in": created})
                 _link(tenant=tenant, relation=relation, rows=waiting)
     return result
+
+
+def _links_set(
+    *,
+    tenant: Tenant,
+    model: type[MirrorModel],
+    keys: frozenset[str],
+    instances: Sequence[MirrorModel],
+    rows: Sequence[dict[str, Any]],
+) -> list[str]:
+    """Set the link fields of the rows' instances whose `<rel>_remote_id` the rows carry;
+    returns those fields. Links are resolved before writing (one SELECT per relation for the
+    whole batch), so the upsert writes each row once, links included."""
+    linked = [r for r in relations_of(model) if r.remote_field in keys]
+    for relation in linked:
+        targets = _pks_by_remote_id(
+            tenant=tenant,
+            model=relation.target,
+            remote_ids={row[relation.remote_field] for row in rows},
+        )
+        attname = model._meta.get_field(relation.field).attname
+        for instance, row in zip(instances, rows, strict=True):
+            setattr(instance, attname, targets.get(row[relation.remote_field]))
+    return [r.field for r in linked]
 
 
 def _bulk_upsert(

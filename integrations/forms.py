@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 
 from crm.member_links import slack_user_id_clean
-from crm.models import User as CrmUser
+from crm.models import CrmUser
 
 AUTOMATIC = "auto"
 NOT_IN_SALESFORCE = "none"

@@ -96,7 +96,8 @@ def _token_body(
     return body
 
 
-def oauth_token(emu: Emulator, request: Request) -> Response:
+# Long on purpose: one branch per OAuth grant type, with the errors Salesforce documents.
+def oauth_token(emu: Emulator, request: Request) -> Response:  # noqa: C901
     form = request.form
     grant = form.get("grant_type", "")
     client_id = form.get("client_id", "")

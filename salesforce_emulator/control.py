@@ -310,7 +310,8 @@ class ControlApi:
         return _json(org.counters_snapshot())
 
 
-def seed_raw(org: Org, records: dict[str, list[dict[str, Any]]]) -> dict[str, list[str]]:
+# Long on purpose: each kind of system field (Id, audit, defaults, times) as Salesforce fills it.
+def seed_raw(org: Org, records: dict[str, list[dict[str, Any]]]) -> dict[str, list[str]]:  # noqa: C901
     """Insert rows exactly as given (no validation), filling Id, audit fields and defaults.
 
     Timestamps may be given explicitly (any ISO form) to build histories for sync tests.

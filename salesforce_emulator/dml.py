@@ -148,7 +148,8 @@ def _check_reference(org: Org, f: FieldSchema, rid: str) -> None:
         raise DmlError("INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", [f.name])
 
 
-def _derive(org: Org, obj: ObjectSchema, row: dict[str, Any], touched: set[str], creating: bool):
+# Long on purpose: one branch per object's derived fields (Name, stage probability, conversion).
+def _derive(org: Org, obj: ObjectSchema, row: dict[str, Any], touched: set[str], creating: bool):  # noqa: C901
     name = obj.name
     if name in ("Contact", "Lead"):
         row["Name"] = " ".join(p for p in (row.get("FirstName"), row.get("LastName")) if p)

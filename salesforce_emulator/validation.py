@@ -25,7 +25,8 @@ def _type_error(f: FieldSchema, value: Any, kind: str) -> DmlError:
     )
 
 
-def coerce(obj: ObjectSchema, f: FieldSchema, value: Any) -> Any:
+# Long on purpose: one branch per Salesforce field type: Salesforce's coercion table.
+def coerce(obj: ObjectSchema, f: FieldSchema, value: Any) -> Any:  # noqa: C901, PLR0915
     """Turn one JSON value into its stored wire form, or raise the error Salesforce gives."""
     if value is None or (value == "" and f.type not in ("boolean",)):
         if f.type == "boolean":

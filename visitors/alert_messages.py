@@ -14,7 +14,7 @@ from typing import Any
 
 from django.conf import settings
 
-from crm.models import User as CrmUser
+from crm.models import CrmUser
 from visitors.models import AlertKind, AlertRule, Visitor
 from visitors.selectors import VisitorInCrm
 from visitors.slack import escape

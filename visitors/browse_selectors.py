@@ -35,8 +35,7 @@ from django.db.models import (
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from crm.models import Account, Opportunity, OpportunityStatus
-from crm.models import User as CrmUser
+from crm.models import Account, CrmUser, Opportunity, OpportunityStatus
 from crm.owners import FallbackOwners, MirrorOwner, OwnerRule, fallback_owners, mirror_owner_resolve
 from crm.selectors import account_for_domain, accounts_for_domains
 from salesmonk.tenants.models import Tenant

@@ -14,19 +14,19 @@ clears the loading process's answers; other processes see the new ranges within
 from __future__ import annotations
 
 import ipaddress
-import time
 from functools import lru_cache
 from typing import NamedTuple, Protocol
 
 from django.conf import settings
 from django.utils.module_loading import import_string
 
+from salesmonk.ttl_cache import TtlCache
 from visitors.models import IpRange
 
 DEFAULT_RESOLVER = "visitors.resolvers.IpRangeTableResolver"
 CACHE_SECONDS = 300.0
 _CACHE_MAX = 20_000
-_answers: dict[str, tuple[float, CompanyGuess | None]] = {}
+_answers: TtlCache[str, CompanyGuess | None] = TtlCache(seconds=CACHE_SECONDS, max_size=_CACHE_MAX)
 
 
 class CompanyGuess(NamedTuple):
@@ -74,15 +74,7 @@ class _Cached:
         self._resolver = resolver
 
     def resolve(self, ip: str) -> CompanyGuess | None:
-        now = time.monotonic()
-        hit = _answers.get(ip)
-        if hit is not None and hit[0] > now:
-            return hit[1]
-        guess = self._resolver.resolve(ip)
-        if len(_answers) >= _CACHE_MAX:
-            _answers.clear()
-        _answers[ip] = (now + CACHE_SECONDS, guess)
-        return guess
+        return _answers.get_or_set(ip, lambda: self._resolver.resolve(ip))
 
 
 def ip_answers_forget() -> None:

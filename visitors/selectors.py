@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -13,8 +12,7 @@ from django.db import connection
 from django.db.models import Field, Model, QuerySet
 from django.db.models.expressions import Col
 
-from crm.models import Account, Contact, Lead, Opportunity, OpportunityStatus
-from crm.models import User as CrmUser
+from crm.models import Account, Contact, CrmUser, Lead, Opportunity, OpportunityStatus
 from crm.owners import FallbackOwners, MirrorOwner, OwnerRule, mirror_owner_resolve
 from crm.selectors import (
     PersonMatch,
@@ -23,6 +21,7 @@ from crm.selectors import (
     people_for_phones,
 )
 from salesmonk.tenants.models import Tenant
+from salesmonk.ttl_cache import TtlCache
 from visitors.models import Site, Visitor
 
 
@@ -38,20 +37,19 @@ def site_for_key(key: str, *, recent: bool = False) -> Site | None:
     locks its devices); an unknown key is never remembered."""
     if not key or len(key) > 40:
         return None
-    now = time.monotonic()
-    if recent and (hit := _RECENT_SITES.get(key)) is not None and hit[0] > now:
-        return hit[1]
+    if recent and (hit := _RECENT_SITES.get(key)) is not None:
+        return hit
     site = sites_for_keys([key]).get(key)
     if site is not None and recent:
-        if len(_RECENT_SITES) >= _RECENT_SITES_MAX:
-            _RECENT_SITES.clear()
-        _RECENT_SITES[key] = (now + RECENT_SITE_SECONDS, site)
+        _RECENT_SITES.set(key, site)
     return site
 
 
 RECENT_SITE_SECONDS = 30.0
 _RECENT_SITES_MAX = 10_000
-_RECENT_SITES: dict[str, tuple[float, Site]] = {}
+_RECENT_SITES: TtlCache[str, Site] = TtlCache(
+    seconds=RECENT_SITE_SECONDS, max_size=_RECENT_SITES_MAX
+)
 
 
 def sites_for_keys(keys: Collection[str]) -> dict[str, Site]:

@@ -1,6 +1,15 @@
 """The objects of the unified API: which model, which shape, what can be expanded, and how a
 row becomes its JSON (a plain dict that ninja validates against the schema).
 
+The schema is the one list of fields: each object's serializer is compiled from its schema's
+fields once, at import, by the field's type (text, Merge date, amount, a link to another
+object, an inline list of addresses…) and its model column of the same name; `sources`
+names the few fields whose column is called otherwise. What can be expanded is every link
+of the schema. It builds plain dicts rather than handing model rows to ninja with resolvers:
+a resolver cannot leave a field unset, so every answer would carry `"remote_data": null`
+(it is absent unless asked for), expansion depends on the request, and the compiled
+getters cost what the hand-written serializers did (bench/api.py).
+
 Serializers read only columns and relations the selector has already loaded
 (`select_related` for expanded links, one prefetch for engagement contacts), so a page costs
 the same number of queries whatever its size.
@@ -12,14 +21,17 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, get_args, get_origin
 
+from django.db import models
 from ninja import Schema
+from pydantic.fields import FieldInfo
 
 from crm.api import schemas
 from crm.models import (
     Account,
     Contact,
+    CrmUser,
     Engagement,
     EngagementType,
     Lead,
@@ -28,10 +40,11 @@ from crm.models import (
     Opportunity,
     Stage,
     Task,
-    User,
 )
 
 Json = dict[str, Any]
+Serializer = Callable[[Any, "Options"], Json]
+Getter = Callable[[Any, "Options"], Any]
 
 
 @dataclass(frozen=True)
@@ -52,20 +65,11 @@ class Resource:
     model: type[MirrorModel]
     schema: type[Schema]
     sobject: str  # the Salesforce object the raw record comes from
-    expandable: tuple[str, ...]
-    serialize: Callable[[Any, Options], Json]
+    expandable: tuple[str, ...]  # the schema's links, in its order
+    serialize: Serializer
 
 
 # --- pieces shared by every object ---------------------------------------------------------
-
-
-def _record(row: MirrorModel) -> Json:
-    return {
-        "id": row.id,
-        "remote_id": row.remote_id,
-        "created_at": row.created_at,
-        "modified_at": row.modified_at,
-    }
 
 
 def _finish(row: MirrorModel, out: Json, options: Options, sobject: str) -> Json:
@@ -79,14 +83,6 @@ def _finish(row: MirrorModel, out: Json, options: Options, sobject: str) -> Json
         path = url if isinstance(url, str) and url else f"/sobjects/{sobject}/{row.remote_id}"
         out["remote_data"] = [{"path": path, "data": data}]
     return out
-
-
-def _link(row: Any, field: str, options: Options, serialize: Callable[[Any, Options], Json]) -> Any:
-    """A related object: its id, or (expanded) the whole object with its own links as ids."""
-    if field not in options.expand:
-        return getattr(row, f"{field}_id")
-    target = getattr(row, field)
-    return None if target is None else serialize(target, FLAT)
 
 
 def _text(value: Any) -> str | None:
@@ -184,230 +180,146 @@ def _remote_fields(row: MirrorModel, sobject: str) -> list[Json]:
     ]
 
 
-# --- one serializer per object -------------------------------------------------------------
+# --- serializers compiled from the schemas -------------------------------------------------
+
+_SERIALIZERS: dict[type[Schema], Serializer] = {}  # by schema, for expanded links
 
 
-def user_json(row: User, options: Options) -> Json:
-    out = _record(row)
-    out |= {
-        "name": _text(row.name),
-        "email": _text(row.email),
-        "is_active": row.is_active,
-        "remote_was_deleted": row.remote_was_deleted,
-    }
-    return _finish(row, out, options, "User")
+def _linked_schema(annotation: Any) -> type[Schema] | None:
+    """The object schema of a link field (`uuid.UUID | AccountOut | None` → `AccountOut`)."""
+    for arg in get_args(annotation):
+        if isinstance(arg, type) and issubclass(arg, schemas.RecordBase):
+            return arg
+    return None
 
 
-def stage_json(row: Stage, options: Options) -> Json:
-    out = _record(row)
-    out |= {"name": _text(row.name), "remote_was_deleted": row.remote_was_deleted}
-    return _finish(row, out, options, "OpportunityStage")
+def _link(name: str, target: type[Schema]) -> Getter:
+    """A related object: its id, or (expanded) the whole object with its own links as ids."""
+    id_attribute = f"{name}_id"
+
+    def get(row: Any, options: Options) -> Any:
+        if name not in options.expand:
+            return getattr(row, id_attribute)
+        linked = getattr(row, name)
+        return None if linked is None else _SERIALIZERS[target](linked, FLAT)
+
+    return get
 
 
-def engagement_type_json(row: EngagementType, options: Options) -> Json:
-    out = _record(row)
-    out |= {
-        "activity_type": _text(row.activity_type),
-        "name": _text(row.name),
-        "remote_fields": _remote_fields(row, "EngagementType"),
-    }
-    return _finish(row, out, options, "EngagementType")
-
-
-def account_json(row: Account, options: Options) -> Json:
-    out = _record(row)
-    out |= {
-        "owner": _link(row, "owner", options, user_json),
-        "name": _text(row.name),
-        "description": _text(row.description),
-        "industry": _text(row.industry),
-        "website": _text(row.website),
-        "addresses": _addresses(row),
-        "phone_numbers": _phones(row),
-        "last_activity_at": row.last_activity_at,
-        "remote_updated_at": row.remote_updated_at,
-        "remote_created_at": row.remote_created_at,
-        "remote_was_deleted": row.remote_was_deleted,
-    }
-    return _finish(row, out, options, "Account")
-
-
-def contact_json(row: Contact, options: Options) -> Json:
-    out = _record(row)
-    out |= {
-        "first_name": _text(row.first_name),
-        "last_name": _text(row.last_name),
-        "account": _link(row, "account", options, account_json),
-        "owner": _link(row, "owner", options, user_json),
-        "addresses": _addresses(row),
-        "email_addresses": _emails(row),
-        "phone_numbers": _phones(row),
-        "last_activity_at": row.last_activity_at,
-        "remote_created_at": row.remote_created_at,
-        "remote_was_deleted": row.remote_was_deleted,
-    }
-    return _finish(row, out, options, "Contact")
-
-
-def lead_json(row: Lead, options: Options) -> Json:
-    out = _record(row)
-    out |= {
-        "owner": _link(row, "owner", options, user_json),
-        "lead_source": _text(row.lead_source),
-        "title": _text(row.title),
-        "company": _text(row.company),
-        "first_name": _text(row.first_name),
-        "last_name": _text(row.last_name),
-        "addresses": _addresses(row),
-        "email_addresses": _emails(row),
-        "phone_numbers": _phones(row),
-        "remote_updated_at": row.remote_updated_at,
-        "remote_created_at": row.remote_created_at,
-        "converted_date": row.converted_at,
-        "converted_contact": _link(row, "converted_contact", options, contact_json),
-        "converted_account": _link(row, "converted_account", options, account_json),
-        "remote_was_deleted": row.remote_was_deleted,
-    }
-    return _finish(row, out, options, "Lead")
-
-
-def opportunity_json(row: Opportunity, options: Options) -> Json:
-    out = _record(row)
-    out |= {
-        "name": _text(row.name),
-        "description": _text(row.description),
-        "amount": _amount(row.amount),
-        "owner": _link(row, "owner", options, user_json),
-        "account": _link(row, "account", options, account_json),
-        "stage": _link(row, "stage", options, stage_json),
-        "status": _text(row.status),
-        "last_activity_at": row.last_activity_at,
-        "close_date": _day(row.close_date),
-        "remote_created_at": row.remote_created_at,
-        "remote_was_deleted": row.remote_was_deleted,
-    }
-    return _finish(row, out, options, "Opportunity")
-
-
-def note_json(row: Note, options: Options) -> Json:
-    out = _record(row)
-    out |= {
-        "owner": _link(row, "owner", options, user_json),
-        "content": _text(row.content),
-        "contact": _link(row, "contact", options, contact_json),
-        "account": _link(row, "account", options, account_json),
-        "opportunity": _link(row, "opportunity", options, opportunity_json),
-        "remote_updated_at": row.remote_updated_at,
-        "remote_created_at": row.remote_created_at,
-        "remote_was_deleted": row.remote_was_deleted,
-    }
-    return _finish(row, out, options, "Note")
-
-
-def task_json(row: Task, options: Options) -> Json:
-    out = _record(row)
-    out |= {
-        "subject": _text(row.subject),
-        "content": _text(row.content),
-        "owner": _link(row, "owner", options, user_json),
-        "account": _link(row, "account", options, account_json),
-        "opportunity": _link(row, "opportunity", options, opportunity_json),
-        "completed_date": row.completed_at,
-        "due_date": _day(row.due_date),
-        "status": _text(row.status),
-        "remote_was_deleted": row.remote_was_deleted,
-    }
-    return _finish(row, out, options, "Task")
-
-
-def engagement_json(row: Engagement, options: Options) -> Json:
+def _engagement_contacts(row: Engagement, options: Options) -> list[Any]:
     """`row.api_contacts` is set by the selector: the linked contacts in the CRM's order."""
     contacts = getattr(row, "api_contacts", [])
-    out = _record(row)
-    out |= {
-        "owner": _link(row, "owner", options, user_json),
-        "content": _text(row.content),
-        "subject": _text(row.subject),
-        "direction": _text(row.direction),
-        "engagement_type": _link(row, "engagement_type", options, engagement_type_json),
-        "start_time": row.start_time,
-        "end_time": row.end_time,
-        "account": _link(row, "account", options, account_json),
-        "contacts": [contact_json(c, FLAT) for c in contacts]
-        if "contacts" in options.expand
-        else [c.id for c in contacts],
-        "remote_was_deleted": row.remote_was_deleted,
-    }
-    return _finish(row, out, options, "Event")
+    if "contacts" in options.expand:
+        return [_SERIALIZERS[schemas.ContactOut](c, FLAT) for c in contacts]
+    return [c.id for c in contacts]
 
+
+def _attribute(name: str, convert: Callable[[Any], Any] | None = None) -> Getter:
+    if convert is None:
+        return lambda row, options: getattr(row, name)
+    return lambda row, options: convert(getattr(row, name))
+
+
+def _getter(name: str, field: FieldInfo, model: type[MirrorModel], sobject: str) -> Getter:
+    """How a schema field is read from its model row, by the field's type."""
+    annotation = field.annotation
+    if (target := _linked_schema(annotation)) is not None:
+        return _link(name, target)
+    if get_origin(annotation) is list:
+        (item,) = get_args(annotation)
+        inline: dict[Any, Getter] = {
+            schemas.AddressOut: lambda row, options: _addresses(row),
+            schemas.EmailAddressOut: lambda row, options: _emails(row),
+            schemas.PhoneNumberOut: lambda row, options: _phones(row),
+            schemas.RemoteFieldOut: lambda row, options: _remote_fields(row, sobject),
+        }
+        return inline[item]
+    if annotation == str | None:
+        return _attribute(name, _text)
+    if annotation == int | float | None:
+        return _attribute(name, _amount)
+    column = model._meta.get_field(name)
+    if isinstance(column, models.DateField) and not isinstance(column, models.DateTimeField):
+        return _attribute(name, _day)
+    return _attribute(name)
+
+
+def _compile(
+    schema: type[Schema], model: type[MirrorModel], sobject: str, sources: dict[str, Any]
+) -> tuple[Serializer, tuple[str, ...]]:
+    """The schema's serializer, and its expandable links (in the schema's order)."""
+    getters: list[tuple[str, Getter]] = []
+    links: list[str] = []
+    for name, field in schema.model_fields.items():
+        if name == "remote_data":  # added by `_finish`, only when asked for
+            continue
+        source = sources.get(name)
+        if isinstance(source, str):
+            getter = _getter(source, field, model, sobject)
+        else:
+            getter = source or _getter(name, field, model, sobject)
+        getters.append((name, getter))
+        if _linked_schema(field.annotation) is not None or (
+            get_origin(field.annotation) is list
+            and _linked_schema(get_args(field.annotation)[0]) is not None
+        ):
+            links.append(name)
+
+    def serialize(row: Any, options: Options) -> Json:
+        out = {name: get(row, options) for name, get in getters}
+        return _finish(row, out, options, sobject)
+
+    serialize.__name__ = f"{schema.__name__.removesuffix('Out').lower()}_json"
+    _SERIALIZERS[schema] = serialize
+    return serialize, tuple(links)
+
+
+def _resource(
+    name: str,
+    title: str,
+    model: type[MirrorModel],
+    schema: type[Schema],
+    sobject: str,
+    **sources: str | Getter,
+) -> Resource:
+    """An object of the API. `sources`: a field read from a column of another name
+    (`converted_date="converted_at"`), or by a getter of its own."""
+    serialize, expandable = _compile(schema, model, sobject, sources)
+    return Resource(name, title, model, schema, sobject, expandable, serialize)
+
+
+# Linked objects first: an expanded link is serialized by its target's serializer.
+_USERS = _resource("users", "User", CrmUser, schemas.UserOut, "User")
+_STAGES = _resource("stages", "Stage", Stage, schemas.StageOut, "OpportunityStage")
+_ENGAGEMENT_TYPES = _resource(
+    "engagement-types",
+    "Engagement Type",
+    EngagementType,
+    schemas.EngagementTypeOut,
+    "EngagementType",
+)
+_ACCOUNTS = _resource("accounts", "Account", Account, schemas.AccountOut, "Account")
+_CONTACTS = _resource("contacts", "Contact", Contact, schemas.ContactOut, "Contact")
+_OPPORTUNITIES = _resource(
+    "opportunities", "Opportunity", Opportunity, schemas.OpportunityOut, "Opportunity"
+)
 
 RESOURCES: tuple[Resource, ...] = (
-    Resource(
-        "accounts", "Account", Account, schemas.AccountOut, "Account", ("owner",), account_json
-    ),
-    Resource(
-        "contacts",
-        "Contact",
-        Contact,
-        schemas.ContactOut,
-        "Contact",
-        ("account", "owner"),
-        contact_json,
-    ),
-    Resource(
-        "engagement-types",
-        "Engagement Type",
-        EngagementType,
-        schemas.EngagementTypeOut,
-        "EngagementType",
-        (),
-        engagement_type_json,
-    ),
-    Resource(
+    _ACCOUNTS,
+    _CONTACTS,
+    _ENGAGEMENT_TYPES,
+    _resource(
         "engagements",
         "Engagement",
         Engagement,
         schemas.EngagementOut,
         "Event",
-        ("owner", "engagement_type", "account", "contacts"),
-        engagement_json,
+        contacts=_engagement_contacts,
     ),
-    Resource(
-        "leads",
-        "Lead",
-        Lead,
-        schemas.LeadOut,
-        "Lead",
-        ("owner", "converted_contact", "converted_account"),
-        lead_json,
-    ),
-    Resource(
-        "notes",
-        "Note",
-        Note,
-        schemas.NoteOut,
-        "Note",
-        ("owner", "contact", "account", "opportunity"),
-        note_json,
-    ),
-    Resource(
-        "opportunities",
-        "Opportunity",
-        Opportunity,
-        schemas.OpportunityOut,
-        "Opportunity",
-        ("owner", "account", "stage"),
-        opportunity_json,
-    ),
-    Resource("stages", "Stage", Stage, schemas.StageOut, "OpportunityStage", (), stage_json),
-    Resource(
-        "tasks",
-        "Task",
-        Task,
-        schemas.TaskOut,
-        "Task",
-        ("owner", "account", "opportunity"),
-        task_json,
-    ),
-    Resource("users", "User", User, schemas.UserOut, "User", (), user_json),
+    _resource("leads", "Lead", Lead, schemas.LeadOut, "Lead", converted_date="converted_at"),
+    _resource("notes", "Note", Note, schemas.NoteOut, "Note"),
+    _OPPORTUNITIES,
+    _STAGES,
+    _resource("tasks", "Task", Task, schemas.TaskOut, "Task", completed_date="completed_at"),
+    _USERS,
 )

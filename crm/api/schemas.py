@@ -2,7 +2,9 @@
 
 These pydantic schemas are the contract: ninja validates every response against them and
 generates the OpenAPI document from them, so the document and the answers cannot drift.
-A related object is its id, or the whole object when the request `expand`s it.
+They are also the one list of fields: `crm/api/resources.py` compiles each object's
+serializer from its schema (a field whose model column has the same name is added here and
+nowhere else). A related object is its id, or the whole object when the request `expand`s it.
 """
 
 from __future__ import annotations
@@ -77,7 +79,8 @@ class RemoteFieldOut(Schema):
     value: Any
 
 
-class _Record(Schema):
+# What every mirrored object has (a comment: a docstring would describe no schema of its own).
+class RecordBase(Schema):
     id: uuid.UUID
     remote_id: str
     created_at: dt.datetime
@@ -89,7 +92,7 @@ def _raw() -> Any:
     return Field(default=None, description="Only with `include_remote_data=true`.")
 
 
-class UserOut(_Record):
+class UserOut(RecordBase):
     name: str | None
     email: str | None
     is_active: bool
@@ -97,20 +100,20 @@ class UserOut(_Record):
     remote_data: list[RemoteDataOut] | None = _raw()
 
 
-class StageOut(_Record):
+class StageOut(RecordBase):
     name: str | None
     remote_was_deleted: bool
     remote_data: list[RemoteDataOut] | None = _raw()
 
 
-class EngagementTypeOut(_Record):
+class EngagementTypeOut(RecordBase):
     activity_type: str | None
     name: str | None
     remote_fields: list[RemoteFieldOut]
     remote_data: list[RemoteDataOut] | None = _raw()
 
 
-class AccountOut(_Record):
+class AccountOut(RecordBase):
     owner: uuid.UUID | UserOut | None
     name: str | None
     description: str | None
@@ -125,7 +128,7 @@ class AccountOut(_Record):
     remote_data: list[RemoteDataOut] | None = _raw()
 
 
-class ContactOut(_Record):
+class ContactOut(RecordBase):
     first_name: str | None
     last_name: str | None
     account: uuid.UUID | AccountOut | None
@@ -139,7 +142,7 @@ class ContactOut(_Record):
     remote_data: list[RemoteDataOut] | None = _raw()
 
 
-class LeadOut(_Record):
+class LeadOut(RecordBase):
     owner: uuid.UUID | UserOut | None
     lead_source: str | None
     title: str | None
@@ -158,7 +161,7 @@ class LeadOut(_Record):
     remote_data: list[RemoteDataOut] | None = _raw()
 
 
-class OpportunityOut(_Record):
+class OpportunityOut(RecordBase):
     name: str | None
     description: str | None
     amount: int | float | None
@@ -173,7 +176,7 @@ class OpportunityOut(_Record):
     remote_data: list[RemoteDataOut] | None = _raw()
 
 
-class NoteOut(_Record):
+class NoteOut(RecordBase):
     owner: uuid.UUID | UserOut | None
     content: str | None
     contact: uuid.UUID | ContactOut | None
@@ -185,7 +188,7 @@ class NoteOut(_Record):
     remote_data: list[RemoteDataOut] | None = _raw()
 
 
-class TaskOut(_Record):
+class TaskOut(RecordBase):
     subject: str | None
     content: str | None
     owner: uuid.UUID | UserOut | None
@@ -198,7 +201,7 @@ class TaskOut(_Record):
     remote_data: list[RemoteDataOut] | None = _raw()
 
 
-class EngagementOut(_Record):
+class EngagementOut(RecordBase):
     owner: uuid.UUID | UserOut | None
     content: str | None
     subject: str | None

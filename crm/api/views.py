@@ -175,6 +175,13 @@ def _expand(raw: str | None, resource: Resource) -> frozenset[str]:
     return wanted
 
 
+def _options(params: Any, resource: Resource) -> Options:
+    return Options(
+        expand=_expand(getattr(params, "expand", None), resource),
+        include_remote_data=params.include_remote_data,
+    )
+
+
 def _expand_field(resource: Resource) -> Any:
     choices = "|".join(resource.expandable)
     return (
@@ -260,10 +267,7 @@ def _register(resource: Resource) -> None:
     )
     def list_view(request: HttpRequest, params: Query[list_params]) -> Any:  # type: ignore[valid-type]
         _refuse_unknown(request, resource, list_params)
-        options = Options(
-            expand=_expand(getattr(params, "expand", None), resource),
-            include_remote_data=params.include_remote_data,
-        )
+        options = _options(params, resource)
         filters = selectors.RecordFilter(
             created_after=_aware(params.created_after, "created_after"),
             modified_after=_aware(params.modified_after, "modified_after"),
@@ -300,10 +304,7 @@ def _register(resource: Resource) -> None:
         params: Query[detail_params],  # type: ignore[valid-type]
     ) -> Any:
         _refuse_unknown(request, resource, detail_params)
-        options = Options(
-            expand=_expand(getattr(params, "expand", None), resource),
-            include_remote_data=params.include_remote_data,
-        )
+        options = _options(params, resource)
         row = selectors.record_get(
             tenant=request.tenant,  # type: ignore[attr-defined]
             resource=resource,

@@ -16,7 +16,7 @@ from crm.factories import (
     TaskFactory,
     UserFactory,
 )
-from crm.models import Account, Contact, Engagement, EngagementContact, Lead, Task, User
+from crm.models import Account, Contact, CrmUser, Engagement, EngagementContact, Lead, Task
 from crm.services import (
     account_contact_counts_refresh,
     mirror_mark_deleted,
@@ -85,7 +85,7 @@ def test_rows_waiting_for_a_parent_are_linked_when_it_arrives(
     ]
 
     result = mirror_upsert(tenant=tenant, model=Account, rows=[{"remote_id": ACME, "name": "Acme"}])
-    mirror_upsert(tenant=tenant, model=User, rows=[{"remote_id": REP, "name": "Rep"}])
+    mirror_upsert(tenant=tenant, model=CrmUser, rows=[{"remote_id": REP, "name": "Rep"}])
 
     assert result.created == 1
     assert links(tenant) == [

@@ -30,6 +30,7 @@ from simple_salesforce import exceptions as sf_exc
 
 from integrations.models import ApiUsageDay, ConnectionStatus, SalesforceConnection
 from integrations.salesforce.transport import SessionRejected, build_session
+from salesmonk.retry import backoff_seconds
 
 log = logging.getLogger(__name__)
 
@@ -243,7 +244,7 @@ class SalesforceClient:
                     raise SalesforceUnavailable(
                         f"Salesforce unavailable after {attempt} attempts: {exc}", status=status
                     ) from exc
-                delay = settings.SALESFORCE_RETRY_BACKOFF_SECONDS * 2 ** (attempt - 1)
+                delay = backoff_seconds(attempt, first=settings.SALESFORCE_RETRY_BACKOFF_SECONDS)
                 log.warning("Salesforce call failed (%s); retrying in %.1fs", exc, delay)
                 self._sleep(delay)
             except sf_exc.SalesforceError as exc:  # 300, 400, 404: the request itself is wrong

@@ -16,6 +16,7 @@ from crm.models import (
     Account,
     ActivityType,
     Contact,
+    CrmUser,
     Direction,
     Engagement,
     EngagementType,
@@ -27,7 +28,6 @@ from crm.models import (
     Stage,
     Task,
     TaskStatus,
-    User,
 )
 
 Record = dict[str, Any]
@@ -362,7 +362,7 @@ _PEOPLE += ("OwnerId", "LastActivityDate", "MasterRecordId", "SalesMonk_Created_
 
 # In dependency order: parents before children, so most links resolve in the same run.
 SPECS: tuple[ObjectSpec, ...] = (
-    ObjectSpec("User", User, ("Name", "FirstName", "LastName", "Email", "IsActive"), user_row),
+    ObjectSpec("User", CrmUser, ("Name", "FirstName", "LastName", "Email", "IsActive"), user_row),
     ObjectSpec(
         "OpportunityStage",
         Stage,

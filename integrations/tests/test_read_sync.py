@@ -10,7 +10,7 @@ import time_machine
 from django.core.cache import cache
 from django.utils import timezone
 
-from crm.models import Account, Contact, Engagement, Lead, Note, Opportunity, Stage, Task, User
+from crm.models import Account, Contact, CrmUser, Engagement, Lead, Note, Opportunity, Stage, Task
 from integrations.models import SalesforceConnection, SyncRun, SyncState, SyncStatus
 from integrations.sync.runs import SyncSkipped, read_sync_run
 from integrations.tasks import read_sync
@@ -20,7 +20,7 @@ from salesmonk.tenants.models import Membership
 pytestmark = pytest.mark.django_db
 
 MIRRORED = {
-    "User": User,
+    "User": CrmUser,
     "OpportunityStage": Stage,
     "Account": Account,
     "Contact": Contact,

@@ -12,7 +12,7 @@ from django.core.cache import cache
 from django.utils import timezone
 from django_q.conf import Conf
 
-from crm.models import User
+from crm.models import CrmUser
 from crm.signals import crm_mirror_changed
 from integrations.models import SalesforceConnection, SyncStatus
 from integrations.sync.runs import read_sync_run
@@ -57,8 +57,8 @@ def test_an_owner_change_in_salesforce_reaches_the_owner_filter(
     assert run.status == SyncStatus.SUCCEEDED, run.error
     assert len(callbacks) == 1
     visitor.refresh_from_db()
-    admin = User.objects.for_tenant(tenant).get(remote_id=sf_settings.user_id)
-    rep = User.objects.for_tenant(tenant).get(remote_id=sf_settings.rep_user_id)
+    admin = CrmUser.objects.for_tenant(tenant).get(remote_id=sf_settings.user_id)
+    rep = CrmUser.objects.for_tenant(tenant).get(remote_id=sf_settings.rep_user_id)
     assert visitor.crm_contact.remote_id == contact["Id"]
     assert visitor.crm_account.remote_id == account["Id"]
     assert (visitor.crm_owner, visitor.crm_owner_rule) == (admin, "account_owner")

@@ -14,7 +14,7 @@ from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
-from crm.models import User as CrmUser
+from crm.models import CrmUser
 from integrations.models import SalesforceConnection
 from integrations.tests.writes import enable, staff, visitor
 from integrations.write.console.configure import settings_url

@@ -11,7 +11,7 @@ from django.urls import reverse
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from crm.models import User as CrmUser
+from crm.models import CrmUser
 from integrations.models import SalesforceConnection
 from integrations.tests.writes import enable, staff, visitor
 from integrations.write.engine import write_sync_run

@@ -126,7 +126,7 @@ def test_customers_can_read_but_never_change_the_state(
 
 
 def test_default_lead_owner_must_be_an_active_mirrored_user(owner: Membership) -> None:
-    from crm.models import User as CrmUser
+    from crm.models import CrmUser
 
     support = staff()
     CrmUser.objects.create(tenant=owner.tenant, remote_id="005000000000001AAA", name="Rep")

@@ -388,7 +388,7 @@ def test_a_created_account_goes_to_the_installer_then_the_default_lead_owner(
 def test_accounts_and_leads_never_go_to_an_inactive_installer(
     sf_settings: EmulatedOrg, connected: SalesforceConnection, owner: Membership
 ) -> None:
-    from crm.models import User as CrmUser
+    from crm.models import CrmUser
 
     tenant = owner.tenant
     enable(tenant)

@@ -29,8 +29,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from crm import services as crm_services
-from crm.models import Account, Contact, Lead
-from crm.models import User as CrmUser
+from crm.models import Account, Contact, CrmUser, Lead
 from integrations.claims import Claim, Heartbeat
 from integrations.models import ConnectionStatus, SalesforceConnection
 from integrations.salesforce.client import (

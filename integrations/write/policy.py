@@ -163,7 +163,7 @@ def write_settings_check(*, tenant: Tenant, default_lead_owner_remote_id: str) -
 
 
 def _is_active_user(tenant: Tenant, remote_id: str) -> bool:
-    from crm.models import User as CrmUser
+    from crm.models import CrmUser
 
     return (
         CrmUser.objects.for_tenant(tenant)

@@ -46,7 +46,7 @@ def tenants_with_pending_writes() -> list[uuid.UUID]:
 def salesforce_users_active(*, tenant: Tenant) -> list[tuple[str, str]]:
     """(Salesforce id, "Name <email>") of the tenant's active mirrored users, by name: whom
     support may choose as an owner."""
-    from crm.models import User as CrmUser
+    from crm.models import CrmUser
 
     rows = (
         CrmUser.objects.for_tenant(tenant)

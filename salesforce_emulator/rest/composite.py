@@ -89,7 +89,8 @@ def _limit_error(message: str) -> ApiError:
     return ApiError(400, "INVALID_INPUT", message)
 
 
-def composite(call: Call) -> Reply:
+# Long on purpose: Salesforce's composite rules, checked in the order Salesforce applies them.
+def composite(call: Call) -> Reply:  # noqa: C901
     from salesforce_emulator.rest import routes
 
     body = call.json()

@@ -131,7 +131,8 @@ def _add_months(d: date, months: int) -> date:
     return date(total // 12, total % 12 + 1, 1)
 
 
-def date_range(name: str, n: int | None, now: datetime) -> tuple[date, date]:
+# Long on purpose: one branch per SOQL relative date literal, as Salesforce lists them.
+def date_range(name: str, n: int | None, now: datetime) -> tuple[date, date]:  # noqa: C901
     """[start, end) in days for a relative date literal, evaluated at `now` (UTC)."""
     if now.tzinfo is not None:
         now = now.astimezone(UTC)

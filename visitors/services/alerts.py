@@ -24,6 +24,7 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from salesmonk.crypto import DecryptionError
+from salesmonk.retry import backoff_seconds
 from salesmonk.tenants.models import Tenant, User
 from salesmonk.tenants.selectors import manager_membership
 from salesmonk.tenants.services import audit_record
@@ -398,10 +399,9 @@ def alert_deliveries_requeue() -> int:
 
 
 def _backoff(attempts: int, retry_after: float | None) -> dt.timedelta:
-    delay = BACKOFF * (2 ** max(attempts - 1, 0))
-    if retry_after is not None:
-        delay = max(delay, dt.timedelta(seconds=retry_after))
-    return delay
+    return dt.timedelta(
+        seconds=backoff_seconds(attempts, first=BACKOFF.total_seconds(), at_least=retry_after)
+    )
 
 
 def alert_delivery_send(*, delivery_id: int) -> str:

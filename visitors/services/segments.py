@@ -7,8 +7,7 @@ from collections.abc import Iterable
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from crm.models import Stage
-from crm.models import User as CrmUser
+from crm.models import CrmUser, Stage
 from salesmonk.tenants.models import Tenant, User
 from salesmonk.tenants.services import audit_record
 from visitors.models import CustomerRule, Segment, SegmentTarget

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from crm.factories import AccountFactory, ContactFactory, LeadFactory, UserFactory
-from crm.models import User as CrmUser
+from crm.models import CrmUser
 from crm.owners import OwnerRule
 from salesmonk.tenants.models import Membership, Tenant
 from visitors.alert_messages import alert_message

@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import reverse
 
 from crm.factories import AccountFactory, ContactFactory, LeadFactory, UserFactory
-from crm.models import User as CrmUser
+from crm.models import CrmUser
 from integrations.models import SalesforceConnection
 from integrations.write.models import WriteSettings
 from salesmonk.tenants.models import Membership, Tenant

@@ -26,8 +26,7 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db.models import F, QuerySet
 
-from crm.models import Lead, Stage
-from crm.models import User as CrmUser
+from crm.models import CrmUser, Lead, Stage
 from salesmonk.tenants.models import Membership, Tenant
 from visitors.models import Company, Segment, Visitor
 from visitors.segments import (

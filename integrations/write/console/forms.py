@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 from django import forms
 
-from crm.models import User as CrmUser
+from crm.models import CrmUser
 from integrations.write.fieldmaps import ATTRIBUTES, FieldMappingError, field_mapping_validate
 from integrations.write.models import FieldMapping, WriteSettings
 from integrations.write.policy import write_settings_check

@@ -13,8 +13,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from crm.models import Account, Contact, Lead
-from crm.models import User as CrmUser
+from crm.models import Account, Contact, CrmUser, Lead
 from integrations.models import SalesforceConnection
 from visitors.models import Company, Visitor
 

@@ -57,21 +57,28 @@ class Command(BaseCommand):
         if not no_jobs:
             children["jobs"] = subprocess.Popen([*manage, "qcluster"])
         children["web"] = subprocess.Popen([*manage, "runserver", addr, "--noreload"])
+        self._banner(addr, emulator="salesforce-emulator" in children, jobs=not no_jobs)
+        self._supervise(children)
+
+    def _banner(self, addr: str, *, emulator: bool, jobs: bool) -> None:
         base = f"http://{addr}"
         lines = [
             self.style.SUCCESS(f"\nSalesMonk is starting on {base}/"),
             f"  Customer app:  {base}/   ({DEMO_MEMBER[0]} / {DEMO_MEMBER[1]})",
             f"  Support admin: {base}/admin/   ({DEMO_STAFF[0]} / {DEMO_STAFF[1]})",
         ]
-        if "salesforce-emulator" in children:
+        if emulator:
             lines.append(
                 f"  Salesforce emulator: {settings.SALESFORCE_EMULATOR_URL} "
                 f"(admin@acme.example / salesmonk-demo)"
             )
-        if no_jobs:
+        if not jobs:
             lines.append("  Jobs: not started here; run `manage.py qcluster` yourself.")
         lines.append("  Press Ctrl-C to stop.\n")
         self.stdout.write("\n".join(lines))
+
+    def _supervise(self, children: dict[str, subprocess.Popen[bytes]]) -> None:
+        """Until Ctrl-C, SIGTERM or one child exits; then stop them all (killed after 10 s)."""
         stopping = False
 
         def stop(*_: object) -> None:
