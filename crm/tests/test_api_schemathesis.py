@@ -18,7 +18,6 @@ from django.db import close_old_connections
 from django.test import override_settings
 from hypothesis import HealthCheck, settings
 
-from crm.api.paging import Cursor, cursor_encode
 from crm.api.resources import RESOURCES
 from crm.api.services import IssuedKey
 from crm.factories import (
@@ -30,6 +29,7 @@ from crm.factories import (
     TaskFactory,
 )
 from crm.models import EngagementContact
+from salesmonk.paging import Cursor, cursor_encode
 from salesmonk.tenants.models import Membership, Tenant
 
 schema = schemathesis.openapi.from_wsgi("/api/crm/v1/openapi.json", get_wsgi_application())
