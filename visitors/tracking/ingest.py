@@ -29,7 +29,6 @@ from django.utils import timezone
 
 from salesmonk.tenants.models import Tenant
 from visitors.models import (
-    SESSION_TIMEOUT_MINUTES,
     UTM_FIELDS,
     Company,
     Device,
@@ -49,8 +48,8 @@ from visitors.tracking.people import (
 )
 from visitors.tracking.resolvers import get_ip_resolver
 from visitors.tracking.selectors import origin_allowed, site_query
+from visitors.tracking.sessions import DeviceState, SessionBook
 
-SESSION_TIMEOUT = dt.timedelta(minutes=SESSION_TIMEOUT_MINUTES)
 _RETRIES = 3
 
 DeviceKey = tuple[uuid.UUID, str]  # (site, anonymous id)
@@ -66,14 +65,6 @@ class Submission:
     ip: str | None = None
     user_agent: str = ""
     origin: str | None = None
-
-
-@dataclass
-class _DeviceState:
-    device_id: uuid.UUID
-    visitor_id: uuid.UUID
-    session_id: uuid.UUID | None
-    last_seen: dt.datetime
 
 
 @dataclass
@@ -191,8 +182,7 @@ def _record(submissions: Sequence[Submission], *, fresh_sites: bool) -> list[int
             return results
     states = _create_devices(submissions, locked)
     uid, ts = sql.preparers()
-    new_sessions: list[list] = []
-    session_delta: dict[uuid.UUID, list] = {}
+    sessions = SessionBook()
     visitor_delta: dict[uuid.UUID, _VisitorDelta] = defaultdict(_VisitorDelta)
     visitor_tenant: dict[uuid.UUID, Tenant] = {}
     empty = sql.db_json({})
@@ -206,17 +196,10 @@ def _record(submissions: Sequence[Submission], *, fresh_sites: bool) -> list[int
             visitor_id = st.visitor_id
             visitor_tenant[visitor_id] = tenant
             delta = visitor_delta[visitor_id]
-            if st.session_id is None or ev.occurred_at - st.last_seen > SESSION_TIMEOUT:
-                st.session_id = uuid.uuid4()
-                new_sessions.append(
-                    [st.session_id, tenant.pk, visitor_id, st.device_id, ev.occurred_at,
-                     ev.occurred_at, 0, ev.url, ev.referrer]
-                )  # fmt: skip
+            if sessions.page_view(
+                st, tenant_id=tenant.pk, at=ev.occurred_at, url=ev.url, referrer=ev.referrer
+            ):
                 delta.sessions += 1
-            counts = session_delta.setdefault(st.session_id, [0, ev.occurred_at])
-            counts[0] += 1
-            counts[1] = max(counts[1], ev.occurred_at)
-            st.last_seen = max(st.last_seen, ev.occurred_at)
             delta.events += 1
             delta.last_seen = max(delta.last_seen or ev.occurred_at, ev.occurred_at)
             delta.utm.update(ev.utm)  # in order: the last non-empty value of each field wins
@@ -228,11 +211,9 @@ def _record(submissions: Sequence[Submission], *, fresh_sites: bool) -> list[int
                  *(utm.get(name, "") for name in UTM_FIELDS),
                  sql.db_json(ev.data) if ev.data else empty)
             )  # fmt: skip
-    for session in new_sessions:
-        session[6], session[5] = session_delta.pop(session[0])
     sql.page_views_write(
-        new_sessions=new_sessions,
-        session_adds=[(pk, n, last) for pk, (n, last) in session_delta.items()],
+        new_sessions=sessions.new_rows(),
+        session_adds=sessions.additions(),
         events=rows,
         visitor_adds=[
             (pk, d.sessions, d.events, d.last_seen, d.utm)
@@ -278,7 +259,7 @@ def _lock_devices(
 
 def _create_devices(
     submissions: Sequence[Submission], locked: dict[DeviceKey, sql.DeviceRow]
-) -> dict[DeviceKey, _DeviceState]:
+) -> dict[DeviceKey, DeviceState]:
     """The state of each device of the submissions, from the `locked` rows (which may hold
     more), creating the missing ones with a new visitor each."""
     first_seen: dict[DeviceKey, dt.datetime] = {}
@@ -326,7 +307,7 @@ def _create_devices(
                 Visitor.objects.filter(tenant=sub.tenant, pk__in=orphans).delete()
         devices.update(created)
     return {
-        key: _DeviceState(device_id=pk, visitor_id=vid, session_id=sid, last_seen=seen)
+        key: DeviceState(device_id=pk, visitor_id=vid, session_id=sid, last_seen=seen)
         for key, (_site, _anon, pk, vid, sid, seen) in devices.items()
     }
 
@@ -343,7 +324,7 @@ def _special_events(
     tenant: Tenant,
     site: Site,
     events: Sequence[EventIn],
-    states: dict[DeviceKey, _DeviceState],
+    states: dict[DeviceKey, DeviceState],
     kinds: frozenset[str],
 ) -> None:
     """Identify, chat and meeting events, in order, after the counters: an identify may
