@@ -27,7 +27,7 @@ def _fast_password_hashing() -> None:
 @pytest.fixture(autouse=True)
 def _ip_answers_forgotten() -> None:
     """IP → company answers are kept per process; each test starts without them."""
-    from visitors.resolvers import ip_answers_forget
+    from visitors.tracking.resolvers import ip_answers_forget
 
     ip_answers_forget()
 

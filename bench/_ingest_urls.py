@@ -22,9 +22,9 @@ from django.views.decorators.csrf import csrf_exempt
 
 from bench._append_table import APPEND_TABLE
 from visitors.models import Site
-from visitors.payload import EventIn
-from visitors.services.ingest_group import GroupWriter
-from visitors.views import events_accept
+from visitors.tracking.endpoints import events_accept
+from visitors.tracking.ingest_group import GroupWriter
+from visitors.tracking.payload import EventIn
 
 
 @csrf_exempt
@@ -53,7 +53,7 @@ _APPENDER: GroupWriter[tuple[Site, Sequence[EventIn]]] = GroupWriter(write_group
 
 
 def _append(*, site: Site, events: Sequence[EventIn], **_request: Any) -> int:
-    """A `visitors.views.EventsRecorder` keeping only the site and the events."""
+    """A `visitors.tracking.endpoints.EventsRecorder` keeping only the site and the events."""
     return _APPENDER.submit((site, events))
 
 

@@ -117,7 +117,7 @@ def manage(env: dict[str, str], *args: str) -> str:
 def create_site(env: dict[str, str]) -> str:
     code = (
         "from salesmonk.tenants.models import Tenant;"
-        "from visitors.services import site_create;"
+        "from visitors.tracking.services import site_create;"
         "t = Tenant.objects.create(name='Bench', slug='bench');"
         "print(site_create(tenant=t, acting_user=None, name='Bench',"
         " allowed_domains=['bench.example']).key)"

@@ -314,8 +314,8 @@ def naive_rows_page(queryset: Any, *, tenant: Any, after: str = "", before: str 
     """The baseline: OFFSET pagination with an exact COUNT, and the CRM side per row."""
     from django.core.paginator import Paginator
 
-    from visitors.browse_selectors import KeysetPage, RowMatch, VisitorRow
-    from visitors.selectors import visitors_in_crm
+    from visitors.browse.selectors import KeysetPage, RowMatch, VisitorRow
+    from visitors.tracking.selectors import visitors_in_crm
 
     paginator = Paginator(queryset.order_by("-last_seen_at", "-id"), 25)
     page = paginator.page(int(after or 1))
@@ -366,9 +366,9 @@ def main() -> None:  # noqa: PLR0915
     from django.test import Client
 
     from integrations.models import SalesforceConnection
+    from salesmonk.paging import Cursor, cursor_encode
     from salesmonk.tenants.models import Membership, Role, Tenant, User
-    from visitors import browse_selectors
-    from visitors.browse_selectors import Cursor
+    from visitors.browse import selectors as browse_selectors
 
     log("migrating")
     call_command("migrate", verbosity=0)
@@ -386,7 +386,7 @@ def main() -> None:  # noqa: PLR0915
         log("generating data")
         generate_seconds = generate(tenant)
         log(f"generated in {generate_seconds:.1f} s")
-    from visitors.services.crm_match import visitor_crm_match_refresh
+    from visitors.tracking.crm_match import visitor_crm_match_refresh
 
     # The CRM filters read each visitor's stored match, which the sync's refresh writes.
     log("storing each visitor's CRM match")
@@ -410,7 +410,9 @@ def main() -> None:  # noqa: PLR0915
             [tenant.pk],
         )
         at, pk = cursor.fetchone()
-    deep_start = "/visitors/?after=" + Cursor(at=at, id=pk).encode()
+    deep_start = "/visitors/?after=" + cursor_encode(
+        Cursor(at=at, id=pk), scope=browse_selectors.VISITOR_LIST_SCOPE
+    )
 
     def follow_older(i: int, response: Any) -> str:
         older = (

@@ -18,7 +18,6 @@ urlpatterns = [
     re_path(r"^api/", unknown_endpoint, name="api_unknown_endpoint"),
     path("", include("crm.urls")),
     path("", include("visitors.urls")),
-    path("", include("visitors.web.urls")),
     path("", include("integrations.urls")),
     path("", include("salesmonk.tenants.urls")),
 ]

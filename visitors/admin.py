@@ -12,7 +12,7 @@ from django.http import HttpRequest
 
 from salesmonk.tenants.models import Tenant
 from visitors.models import AlertDelivery, Company, IpRange, Site, Visitor
-from visitors.services import site_create
+from visitors.tracking.services import site_create
 
 
 class SiteCreateForm(forms.ModelForm):

@@ -26,7 +26,7 @@ def _schedules_reconcile(sender: Any, **kwargs: Any) -> None:
     exists: no command to type."""
     from django.db import DatabaseError
 
-    from visitors.schedules import alerts_schedule_ensure
+    from visitors.alerts.schedules import alerts_schedule_ensure
 
     try:
         alerts_schedule_ensure()
@@ -36,6 +36,6 @@ def _schedules_reconcile(sender: Any, **kwargs: Any) -> None:
 
 def _crm_mirror_changed(sender: Any, *, tenant_id: Any, **kwargs: Any) -> None:
     """The mirror changed: the visitors' stored CRM match is refreshed in the background."""
-    from visitors.tasks import crm_match_refresh_enqueue
+    from visitors.tracking.tasks import crm_match_refresh_enqueue
 
     crm_match_refresh_enqueue(tenant_id)

@@ -14,9 +14,10 @@ from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 
 from crm.api.keys import KEY_PREFIX, key_hash
-from crm.api.paging import Cursor, Page, paginate
+from crm.api.paging import Page, paginate
 from crm.api.resources import Options, Resource
 from crm.models import ApiKey, Contact, Engagement, MirrorModel
+from salesmonk.paging import Cursor
 from salesmonk.tenants.models import Tenant
 from salesmonk.tenants.selectors import get_for_tenant_or_404
 

@@ -21,11 +21,11 @@ from pydantic import BeforeValidator, create_model
 
 from crm.api import selectors, services
 from crm.api.limits import RateLimited, rate_limit_hit
-from crm.api.paging import InvalidCursor, cursor_decode
 from crm.api.resources import RESOURCES, Options, Resource
 from crm.api.schemas import ErrorOut
 from crm.models import ApiKey
 from crm.models.base import REMOTE_ID_LENGTH
+from salesmonk.paging import InvalidCursor, cursor_decode
 
 MAX_PAGE_SIZE = 100
 

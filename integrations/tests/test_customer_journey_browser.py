@@ -21,9 +21,9 @@ from salesmonk.tenants.factories import DEFAULT_PASSWORD, MembershipFactory, Ten
 from salesmonk.tenants.models import Role
 from salesmonk.tests.browser import browser, chromium  # noqa: F401  (fixtures)
 from visitors.models import EventType, Segment, Visitor
-from visitors.payload import EventIn
-from visitors.services.ingest import events_record
-from visitors.services.sites import site_create
+from visitors.tracking.ingest import events_record
+from visitors.tracking.payload import EventIn
+from visitors.tracking.services import site_create
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -18,7 +18,8 @@ from integrations.models import SalesforceConnection, SyncStatus
 from integrations.sync.runs import read_sync_run
 from salesforce_emulator.testing import EmulatedOrg
 from salesmonk.tenants.models import Membership
-from visitors.segments import SegmentFilters, visitors_filtered
+from visitors.segments.filters import SegmentFilters
+from visitors.segments.selectors import visitors_filtered
 from visitors.tests.segment_factories import VisitorFactory
 
 pytestmark = pytest.mark.django_db

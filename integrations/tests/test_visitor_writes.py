@@ -20,7 +20,7 @@ from integrations.write.models import WriteLog, WriteResult, WriteRun
 from salesforce_emulator.testing import EmulatedOrg
 from salesmonk.tenants.models import Membership, Tenant
 from visitors.models import IntentKind, Visitor
-from visitors.services.crm_match import visitor_crm_match_refresh
+from visitors.tracking.crm_match import visitor_crm_match_refresh
 
 pytestmark = pytest.mark.django_db
 
@@ -208,7 +208,7 @@ def test_a_record_we_created_still_says_created_once_the_visitor_is_matched_to_i
     owner: Membership,
     owner_client: Client,
 ) -> None:
-    from visitors.services.crm_match import visitor_crm_match_refresh
+    from visitors.tracking.crm_match import visitor_crm_match_refresh
 
     tenant = owner.tenant
     enable(tenant, "create_leads", "create_accounts")

@@ -15,9 +15,9 @@ from integrations.schedules import WRITE_SCHEDULE
 from integrations.tests.writes import chat, company, meeting, staff
 from integrations.write.policy import writes_disable, writes_enable, writes_enable_preview
 from salesmonk.tenants.models import Membership, Tenant
+from visitors.alerts.schedules import ALERTS_SCHEDULE
 from visitors.models import Visitor, WriteIntent
-from visitors.schedules import ALERTS_SCHEDULE
-from visitors.services.intents import intents_record
+from visitors.tracking.intents import intents_record
 
 pytestmark = pytest.mark.django_db
 

@@ -18,7 +18,7 @@ from integrations import schedules
 from integrations.write.models import WriteSettings
 from salesmonk.tenants.models import Tenant, User
 from salesmonk.tenants.services import audit_record
-from visitors.services.intents import intents_backfill, intents_backfill_preview
+from visitors.tracking.intents import intents_backfill, intents_backfill_preview
 
 WRITE_FLAGS = ("create_accounts", "create_leads", "update_people", "log_meetings", "log_chats")
 FLAG_LABELS = {

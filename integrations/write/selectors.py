@@ -24,8 +24,8 @@ from integrations.write.plan import person_key
 from integrations.write.policy import FLAG_LABELS, WRITE_FLAGS, write_state
 from integrations.write.source import KIND_FLAGS
 from salesmonk.tenants.models import Tenant
-from visitors.freemail import is_personal_email_domain
 from visitors.models import IntentKind, Visitor, WriteIntent
+from visitors.tracking.freemail import is_personal_email_domain
 
 
 def tenants_with_pending_writes() -> list[uuid.UUID]:

@@ -16,14 +16,22 @@ from crm.api.services import api_key_create
 from crm.models import ApiKey
 from salesmonk.tenants.factories import MembershipFactory
 from salesmonk.tenants.models import Membership, Role, Tenant
+from visitors.alerts import services as alerts
 from visitors.models import AlertKind, AlertRule, Segment, Site, SlackWebhook
-from visitors.services import alerts
 from visitors.tests.browse_factories import CompanyFactory, SiteFactory, VisitorFactory
 from visitors.tests.segment_factories import SegmentFactory
 
 pytestmark = pytest.mark.django_db
 
-CUSTOMER_VIEWS = ("crm.views", "integrations.views", "salesmonk.tenants.views", "visitors.web.")
+CUSTOMER_VIEWS = (
+    "crm.views",
+    "integrations.views",
+    "salesmonk.tenants.views",
+    "visitors.alerts.views",
+    "visitors.browse.views",
+    "visitors.segments.views",
+    "visitors.tracking.views",
+)
 # Form actions that used to be POST-only (405 on GET): the walk must reach every one.
 FORM_ACTIONS = {
     "api_key_revoke",

@@ -38,7 +38,8 @@ class SegmentTarget(models.TextChoices):
 
 
 class Segment(TenantOwnedModel):
-    """A named, saved filter. `filters` is validated by `visitors.segments` before saving."""
+    """A named, saved filter. `filters` is validated by `visitors.segments.filters` before
+    saving."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField(max_length=120)

@@ -3,7 +3,7 @@
 A `Visitor` is one person. Each browser they use is a `Device` (the snippet's first-party
 anonymous id); identifying two devices with the same email merges their visitors, so devices,
 sessions and events all end up on one person. Counters live on the visitor and are changed
-only with atomic updates by `visitors.services`, never recounted from history.
+only with atomic updates by `visitors.tracking` (ingest, people), never recounted from history.
 """
 
 from __future__ import annotations
@@ -103,9 +103,9 @@ class Visitor(TenantOwnedModel):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
-    # Who the visitor is in Salesforce, as `visitors.selectors.visitors_in_crm` answers it,
+    # Who the visitor is in Salesforce, as `visitors.tracking.selectors.visitors_in_crm` answers it,
     # stored so segment filters are column lookups. Written only by
-    # `visitors.services.crm_match.visitor_crm_match_refresh`; `crm_matched_at` is when that
+    # `visitors.tracking.crm_match.visitor_crm_match_refresh`; `crm_matched_at` is when that
     # last wrote the row (null: never computed yet).
     crm_contact = models.ForeignKey(
         "crm.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

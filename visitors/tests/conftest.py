@@ -13,7 +13,7 @@ from django.test import Client
 
 from salesmonk.tenants.models import Membership, Tenant
 from visitors.models import Site
-from visitors.services import ingest
+from visitors.tracking import ingest
 
 ORIGIN = "https://www.acme.example"
 

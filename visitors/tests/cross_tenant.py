@@ -7,10 +7,10 @@ from typing import Any
 from salesmonk.tenants.factories import MembershipFactory
 from salesmonk.tenants.models import Role, Tenant
 from salesmonk.tenants.testing import cross_tenant_case
+from visitors.alerts import services as alert_services
 from visitors.models import AlertKind, Segment
-from visitors.services import alerts as alert_services
-from visitors.services.sites import site_create
 from visitors.tests.browse_factories import CompanyFactory, VisitorFactory
+from visitors.tracking.services import site_create
 
 
 @cross_tenant_case("settings_site_edit")

@@ -11,7 +11,7 @@ from django.utils import timezone
 from salesmonk.tenants.factories import TenantFactory
 from salesmonk.tenants.models import Tenant
 from visitors.models import Company, Segment, Visitor
-from visitors.services.crm_match import visitor_crm_match_refresh
+from visitors.tracking.crm_match import visitor_crm_match_refresh
 
 
 class CompanyFactory(factory.django.DjangoModelFactory):

@@ -12,10 +12,10 @@ from crm.factories import AccountFactory, ContactFactory, LeadFactory, UserFacto
 from crm.models import CrmUser
 from crm.owners import OwnerRule
 from salesmonk.tenants.models import Membership, Tenant
-from visitors.alert_messages import alert_message
+from visitors.alerts.messages import alert_message
 from visitors.models import AlertKind, AlertRule, Visitor
-from visitors.selectors import visitors_in_crm
 from visitors.tests.browse_factories import VisitorFactory
+from visitors.tracking.selectors import visitors_in_crm
 
 pytestmark = pytest.mark.django_db
 

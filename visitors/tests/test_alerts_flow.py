@@ -15,7 +15,8 @@ from django.test.utils import CaptureQueriesContext
 from crm.factories import AccountFactory, ContactFactory, UserFactory
 from crm.models import Account, MemberLink
 from salesmonk.tenants.models import Membership, Tenant
-from visitors import tasks
+from visitors.alerts import services as alerts
+from visitors.alerts import tasks
 from visitors.models import (
     AlertDelivery,
     AlertKind,
@@ -25,7 +26,6 @@ from visitors.models import (
     SlackWebhook,
     Visitor,
 )
-from visitors.services import alerts
 from visitors.tests.conftest import Send, page
 from visitors.tests.slack_receiver import Reply, SlackReceiver
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from salesmonk.tenants.factories import MembershipFactory
 from salesmonk.tenants.models import AuditEvent, Membership, Role, Tenant
+from visitors.alerts import services as alerts
 from visitors.models import (
     AlertDelivery,
     AlertKind,
@@ -27,7 +28,6 @@ from visitors.models import (
     SlackWebhook,
     Visitor,
 )
-from visitors.services import alerts
 from visitors.tests.slack_receiver import Reply, SlackReceiver
 
 pytestmark = pytest.mark.django_db

@@ -12,10 +12,11 @@ import pytest
 import time_machine
 from django.core.exceptions import ImproperlyConfigured
 
+from integrations.slack import client as slack
 from salesmonk.tenants.models import Membership, Tenant
-from visitors import slack, tasks
+from visitors.alerts import services as alerts
+from visitors.alerts import tasks
 from visitors.models import AlertDelivery, AlertKind, Device, Session, Site, Visitor
-from visitors.services import alerts
 from visitors.tests.slack_receiver import Reply, SlackReceiver
 
 START = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
@@ -241,9 +242,35 @@ def test_the_alerts_schedule_is_created_once_every_minute() -> None:
     call_command("alerts_schedules", stdout=out)
     schedule = Schedule.objects.get(name="slack-alerts")
     assert (schedule.func, schedule.schedule_type, schedule.minutes, schedule.repeats) == (
-        "visitors.tasks.alerts_tick",
+        "visitors.alerts.tasks.alerts_tick",
         Schedule.MINUTES,
         1,
         -1,
     )
     assert out.getvalue() == "Slack alerts scheduled every minute.\n" * 2
+
+
+@pytest.mark.django_db
+def test_a_schedule_naming_the_tick_at_its_former_path_is_pointed_at_it() -> None:
+    from django.utils import timezone
+    from django_q.models import Schedule
+
+    from visitors.alerts.schedules import ALERTS_SCHEDULE, alerts_schedule_ensure
+
+    next_run = timezone.now() + dt.timedelta(seconds=40)
+    # As a database scheduled before the alerts had their own package holds it.
+    Schedule.objects.update_or_create(
+        name=ALERTS_SCHEDULE,
+        defaults={
+            "func": "visitors.tasks.alerts_tick",
+            "schedule_type": Schedule.MINUTES,
+            "minutes": 1,
+            "repeats": -1,
+            "next_run": next_run,
+        },
+    )
+
+    alerts_schedule_ensure()
+
+    schedule = Schedule.objects.get(name=ALERTS_SCHEDULE)
+    assert (schedule.func, schedule.next_run) == ("visitors.alerts.tasks.alerts_tick", next_run)

@@ -12,12 +12,12 @@ from django.core.management import CommandError, call_command
 from crm.factories import AccountFactory, ContactFactory, LeadFactory, OpportunityFactory
 from crm.models import OpportunityStatus
 from salesmonk.tenants.models import Membership, Tenant
-from visitors.freemail import company_domain_for_email, is_personal_email_domain
 from visitors.models import Company, IpRange, Visitor
-from visitors.resolvers import IpRangeTableResolver, get_ip_resolver
-from visitors.selectors import visitor_list, visitors_in_crm
-from visitors.services.sites import ip_ranges_load
 from visitors.tests.conftest import Send, page
+from visitors.tracking.freemail import company_domain_for_email, is_personal_email_domain
+from visitors.tracking.resolvers import IpRangeTableResolver, get_ip_resolver
+from visitors.tracking.selectors import visitor_list, visitors_in_crm
+from visitors.tracking.services import ip_ranges_load
 
 pytestmark = pytest.mark.django_db
 

@@ -17,19 +17,20 @@ from django_q.conf import Conf
 from crm.factories import AccountFactory, ContactFactory, LeadFactory, UserFactory
 from crm.models import Lead
 from salesmonk.tenants.models import Membership, Tenant
-from visitors import tasks
-from visitors.browse_selectors import visitor_rows_page
+from visitors.browse.selectors import visitor_rows_page
 from visitors.models import Visitor
-from visitors.segments import IN_CRM_CHOICES, SegmentFilters, visitors_filtered
-from visitors.selectors import visitor_list, visitors_in_crm
-from visitors.services.crm_match import (
+from visitors.segments.filters import IN_CRM_CHOICES, SegmentFilters
+from visitors.segments.selectors import visitors_filtered
+from visitors.tests.conftest import Send, page
+from visitors.tests.segment_factories import VisitorFactory, crm_match
+from visitors.tests.test_segments_engine import NOW, World, build_world
+from visitors.tracking import tasks
+from visitors.tracking.crm_match import (
     MatchRefreshed,
     visitor_crm_match_refresh,
     visitor_crm_match_refresh_for,
 )
-from visitors.tests.conftest import Send, page
-from visitors.tests.segment_factories import VisitorFactory, crm_match
-from visitors.tests.test_segments_engine import NOW, World, build_world
+from visitors.tracking.selectors import visitor_list, visitors_in_crm
 
 LATER = NOW + dt.timedelta(hours=1)
 
@@ -167,7 +168,7 @@ def test_the_stored_owner_and_rule_follow_the_owner_chain(
 
 
 def test_refresh_walks_in_batches(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("visitors.services.crm_match.BATCH_SIZE", 3)
+    monkeypatch.setattr("visitors.tracking.crm_match.BATCH_SIZE", 3)
     Visitor.objects.for_tenant(world.tenant).update(crm_owner=None, crm_matched_at=None)
     live = Visitor.objects.for_tenant(world.tenant).filter(merged_into__isnull=True).count()
     assert visitor_crm_match_refresh(tenant=world.tenant) == live == 11
@@ -177,7 +178,7 @@ def test_refresh_walks_in_batches(world: World, monkeypatch: pytest.MonkeyPatch)
 def test_a_time_boxed_refresh_stops_at_a_batch_boundary_and_resumes_there(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("visitors.services.crm_match.BATCH_SIZE", 4)
+    monkeypatch.setattr("visitors.tracking.crm_match.BATCH_SIZE", 4)
     live = list(
         Visitor.objects.for_tenant(world.tenant)
         .filter(merged_into__isnull=True)
@@ -206,7 +207,7 @@ def test_the_background_refresh_hands_the_rest_of_a_large_tenant_to_the_next_tas
     world: World, outsider_world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(Conf, "SYNC", True)  # queued tasks run inline, as the cluster would
-    monkeypatch.setattr("visitors.services.crm_match.BATCH_SIZE", 2)
+    monkeypatch.setattr("visitors.tracking.crm_match.BATCH_SIZE", 2)
     monkeypatch.setattr(tasks, "CRM_MATCH_CHUNK_SECONDS", 0)
     calls: list[tuple[str, ...]] = []
     real = tasks.crm_match_refresh

@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 from crm.factories import AccountFactory, ContactFactory, LeadFactory
 from salesmonk.tenants.models import Membership, Tenant
 from visitors.models import Company, Event, Session, Site, Visitor
-from visitors.selectors import visitors_in_crm
+from visitors.tracking.selectors import visitors_in_crm
 
 pytestmark = pytest.mark.django_db
 

@@ -14,10 +14,10 @@ from django.utils import timezone
 
 from salesmonk.tenants.models import Membership
 from visitors.models import Device, Event, Site, Visitor
-from visitors.payload import EventIn
-from visitors.services import ingest
-from visitors.services.ingest_group import GroupWriter
 from visitors.tests.conftest import ORIGIN, Send, page
+from visitors.tracking import ingest
+from visitors.tracking.ingest_group import GroupWriter
+from visitors.tracking.payload import EventIn
 
 
 class Gate:

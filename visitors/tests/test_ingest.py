@@ -230,7 +230,7 @@ def test_a_database_failure_is_a_503_not_a_500(send: Send, monkeypatch: Any) -> 
     def fail(**kwargs: Any) -> int:
         raise OperationalError("connection lost")
 
-    monkeypatch.setattr("visitors.views.events_record", fail)
+    monkeypatch.setattr("visitors.tracking.endpoints.events_record", fail)
     response = send(page())
     assert response.status_code == 503
     assert response.json() == {"error": "Events not recorded; please retry."}

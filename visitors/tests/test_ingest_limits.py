@@ -22,8 +22,8 @@ from django.db import connection
 from django.test import Client
 
 from visitors.models import Event, Site, Visitor
-from visitors.payload import MAX_BODY_BYTES, MAX_DEPTH
 from visitors.tests.conftest import ORIGIN, Send, page
+from visitors.tracking.payload import MAX_BODY_BYTES, MAX_DEPTH
 
 pytestmark = pytest.mark.django_db
 

@@ -24,8 +24,8 @@ from crm.factories import (
 from crm.models import MemberLink, OpportunityStatus
 from salesmonk.tenants.models import Membership, Tenant
 from visitors.models import CustomerRule, Segment, SegmentTarget
-from visitors.segments import (
-    SegmentFilters,
+from visitors.segments.filters import SegmentFilters
+from visitors.segments.selectors import (
     companies_filtered,
     customer_accounts,
     segment_visitors,

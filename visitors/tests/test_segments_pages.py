@@ -21,16 +21,16 @@ from crm.factories import (
 from crm.models import MemberLink, OpportunityStatus
 from salesmonk.tenants.factories import MembershipFactory
 from salesmonk.tenants.models import AuditEvent, Membership, Role, Tenant
+from visitors.browse.filter_form import SegmentFilterForm
 from visitors.models import CustomerRule, Segment
-from visitors.segments import SegmentFilters
-from visitors.services.segments import segment_create
+from visitors.segments.filters import SegmentFilters
+from visitors.segments.services import segment_create
 from visitors.tests.segment_factories import (
     CompanyFactory,
     SegmentFactory,
     VisitorFactory,
     crm_match,
 )
-from visitors.web.filter_form import SegmentFilterForm
 
 NOW = dt.datetime(2026, 5, 4, 12, 0, tzinfo=dt.UTC)
 XSS = "<script>alert(1)</script>"

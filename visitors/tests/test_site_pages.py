@@ -11,8 +11,8 @@ from django.urls import reverse
 from salesmonk.tenants.factories import MembershipFactory
 from salesmonk.tenants.models import AuditEvent, Membership, Role
 from visitors.models import Site
-from visitors.selectors import site_for_key
-from visitors.services.sites import site_create, site_update
+from visitors.tracking.selectors import site_for_key
+from visitors.tracking.services import site_create, site_update
 
 pytestmark = pytest.mark.django_db
 

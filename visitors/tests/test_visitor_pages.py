@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import re
+import uuid
 from decimal import Decimal
 
 import pytest
@@ -21,8 +22,9 @@ from crm.factories import (
 )
 from crm.models import OpportunityStatus
 from integrations.models import SalesforceConnection
+from salesmonk.paging import Cursor, cursor_encode
 from salesmonk.tenants.models import Membership, Tenant
-from visitors.browse_selectors import Cursor
+from visitors.browse.selectors import COMPANY_LIST_SCOPE
 from visitors.models import ChatMessage, EventType, Segment, Visitor
 from visitors.tests.browse_factories import (
     SEEN,
@@ -35,7 +37,7 @@ from visitors.tests.browse_factories import (
     VisitorFactory,
 )
 from visitors.tests.segment_factories import crm_match
-from visitors.user_agents import device_label
+from visitors.tracking.user_agents import device_label
 
 pytestmark = pytest.mark.django_db
 
@@ -231,7 +233,11 @@ def test_keyset_pages_walk_forward_and_back_with_ties(owner_client: Client, tena
     assert back.context["page"].newer is None
 
 
-@pytest.mark.parametrize("cursor", ["garbage", "bm90IGEgY3Vyc29y", Cursor.encode.__name__])
+# The last one is a genuine cursor, but of the Companies list: cursors are signed per list.
+COMPANY_CURSOR = cursor_encode(Cursor(SEEN, uuid.UUID(int=1)), scope=COMPANY_LIST_SCOPE)
+
+
+@pytest.mark.parametrize("cursor", ["garbage", "bm90IGEgY3Vyc29y", COMPANY_CURSOR])
 def test_a_bad_cursor_is_a_clear_400(owner_client: Client, cursor: str) -> None:
     response = owner_client.get(reverse("visitor_list"), {"after": cursor})
     assert response.status_code == 400
@@ -239,7 +245,7 @@ def test_a_bad_cursor_is_a_clear_400(owner_client: Client, cursor: str) -> None:
 
 
 def test_count_is_capped(owner_client: Client, tenant: Tenant, monkeypatch) -> None:
-    monkeypatch.setattr("visitors.browse_selectors.COUNT_CAP", 3)
+    monkeypatch.setattr("visitors.browse.selectors.COUNT_CAP", 3)
     for _ in range(5):
         VisitorFactory(tenant=tenant)
     response = owner_client.get(reverse("visitor_list"))

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from visitors.schedules import schedule_alerts
+from visitors.alerts.schedules import schedule_alerts
 
 
 class Command(BaseCommand):

@@ -8,7 +8,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from visitors.services import ip_ranges_load
+from visitors.tracking.services import ip_ranges_load
 
 
 class Command(BaseCommand):

@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from salesmonk.tenants.models import Tenant
-from visitors.services.demo import demo_traffic_generate
+from visitors.tracking.demo import demo_traffic_generate
 
 
 class Command(BaseCommand):

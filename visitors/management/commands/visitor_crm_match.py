@@ -9,7 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from salesmonk.tenants.models import Tenant
-from visitors.services.crm_match import visitor_crm_match_refresh
+from visitors.tracking.crm_match import visitor_crm_match_refresh
 
 
 class Command(BaseCommand):

@@ -1,0 +1,1 @@
+"""Slack: the incoming-webhook client that alerts post through."""

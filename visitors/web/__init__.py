@@ -1,1 +1,0 @@
-"""Customer pages of the visitors app: browsing visitors and companies, segments, alerts."""
