@@ -6,6 +6,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -63,3 +64,23 @@ def django_against_emulator(database_url: str, emulator_url: str) -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+
+
+def tenant_connected(org: Any, slug: str, *, api_daily_budget: int | None = None) -> Any:
+    """A new tenant connected to the emulated `org` through the password grant, as a customer
+    connecting it would be; its connection is returned (`.tenant` is the tenant)."""
+    from integrations.models import PRODUCTION_LOGIN_URL
+    from integrations.services import connection_connect, oauth_password_grant
+    from salesmonk.tenants.models import Tenant
+
+    tenant = Tenant.objects.create(name=slug, slug=slug)
+    tokens = oauth_password_grant(
+        login_url=PRODUCTION_LOGIN_URL, username=org.username, password=org.password
+    )
+    conn = connection_connect(
+        tenant=tenant, acting_user=None, login_url=PRODUCTION_LOGIN_URL, tokens=tokens
+    )
+    if api_daily_budget is not None:
+        conn.api_daily_budget = api_daily_budget
+        conn.save()
+    return conn

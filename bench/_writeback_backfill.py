@@ -17,7 +17,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from bench._support import BENCH_APP
+from bench._support import BENCH_APP, tenant_connected
 
 OPEN_OPPS = 100
 # What the engine puts in one lookup query and one collection (integrations/write/lookup.py
@@ -305,28 +305,19 @@ def missing(org: Any, mix: Mix) -> dict[str, int]:
 
 def run(base_url: str, visitors: int) -> dict[str, Any]:
     """Seed, enable writes as support does, drain until nothing is pending; the figures."""
-    from integrations.models import PRODUCTION_LOGIN_URL
-    from integrations.services import connection_connect, oauth_password_grant
     from integrations.write.engine import write_sync_run
     from integrations.write.models import WriteLog
     from integrations.write.policy import WRITE_FLAGS, writes_enable, writes_enable_preview
     from salesforce_emulator.testing import create_org
-    from salesmonk.tenants.models import Tenant, User
+    from salesmonk.tenants.models import User
     from visitors.models import WriteIntent
 
     mix = Mix(visitors)
     org = create_org(base_url, connected_apps=[BENCH_APP])
     log(f"backfill: seeding the org ({mix.contacts} contacts, {mix.leads} leads, ...)")
     seed_org(org, mix)
-    tenant = Tenant.objects.create(name="backfill", slug="backfill")
-    tokens = oauth_password_grant(
-        login_url=PRODUCTION_LOGIN_URL, username=org.username, password=org.password
-    )
-    conn = connection_connect(
-        tenant=tenant, acting_user=None, login_url=PRODUCTION_LOGIN_URL, tokens=tokens
-    )
-    conn.api_daily_budget = 1_000_000
-    conn.save()
+    conn = tenant_connected(org, "backfill", api_daily_budget=1_000_000)
+    tenant = conn.tenant
     log(f"backfill: {visitors} identified visitors in SalesMonk, writes off")
     make_visitors(tenant, mix)
     support = User.objects.create_user(

@@ -31,7 +31,7 @@ from typing import Any
 
 import requests
 
-from bench._support import BENCH_APP
+from bench._support import BENCH_APP, tenant_connected
 
 ROOT = Path(__file__).resolve().parent.parent
 ORIGIN_HOST = "latency-bench.example"
@@ -89,15 +89,13 @@ def wait_for(what: str, check: Any, timeout: float, procs: list[Any], logs: Path
 
 def setup(base_url: str) -> tuple[Any, Any, Any]:
     """A connected tenant with every kind of write enabled by support, and its site."""
-    from integrations.models import PRODUCTION_LOGIN_URL, ConnectionStatus, SalesforceConnection
+    from integrations.models import ConnectionStatus, SalesforceConnection
     from integrations.services import (
-        connection_connect,
         connection_disconnect,
-        oauth_password_grant,
     )
     from integrations.write.policy import WRITE_FLAGS, writes_enable
     from salesforce_emulator.testing import create_org
-    from salesmonk.tenants.models import Tenant, User
+    from salesmonk.tenants.models import User
     from visitors.models import Site
 
     # Earlier parts' tenants stop syncing, so the cluster works for this tenant alone.
@@ -107,13 +105,7 @@ def setup(base_url: str) -> tuple[Any, Any, Any]:
     org.control.seed(
         records={"Account": [{"Name": "Known", "Website": "https://known-latency.example"}]}
     )
-    tenant = Tenant.objects.create(name="latency", slug="latency")
-    tokens = oauth_password_grant(
-        login_url=PRODUCTION_LOGIN_URL, username=org.username, password=org.password
-    )
-    connection_connect(
-        tenant=tenant, acting_user=None, login_url=PRODUCTION_LOGIN_URL, tokens=tokens
-    )
+    tenant = tenant_connected(org, "latency").tenant
     support = User.objects.create_user(
         email="support-latency@example.com", password="x", is_staff=True
     )

@@ -32,7 +32,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._support import BENCH_APP, django_against_emulator, start_emulator  # noqa: E402
+from bench._support import (  # noqa: E402
+    BENCH_APP,
+    django_against_emulator,
+    start_emulator,
+    tenant_connected,
+)
 
 COUNTS = {
     "User": 200,
@@ -101,13 +106,10 @@ def run(database_url: str, base_url: str, counts: dict[str, int]) -> None:  # no
 
     from crm import services as crm_services
     from crm.models import Contact
-    from integrations.models import PRODUCTION_LOGIN_URL
     from integrations.salesforce.client import SalesforceClient
     from integrations.salesforce.mapping import SPECS, SPECS_BY_OBJECT, MappingContext
-    from integrations.services import connection_connect, oauth_password_grant
     from integrations.sync.runs import read_sync_run
     from salesforce_emulator.testing import create_org
-    from salesmonk.tenants.models import Tenant
 
     org = create_org(
         base_url,
@@ -120,17 +122,7 @@ def run(database_url: str, base_url: str, counts: dict[str, int]) -> None:  # no
         remote_counts[obj] = len(org.control.records(obj, include_deleted=True))
     total = sum(remote_counts.values())
 
-    def connect(slug: str) -> Tenant:
-        tenant = Tenant.objects.create(name=slug, slug=slug)
-        tokens = oauth_password_grant(
-            login_url=PRODUCTION_LOGIN_URL, username=org.username, password=org.password
-        )
-        connection_connect(
-            tenant=tenant, acting_user=None, login_url=PRODUCTION_LOGIN_URL, tokens=tokens
-        )
-        return tenant
-
-    tenant = connect("bench")
+    tenant = tenant_connected(org, "bench").tenant
     waits = WaitClock()
 
     log(f"initial mirror of {total:,} records")
@@ -196,7 +188,8 @@ def run(database_url: str, base_url: str, counts: dict[str, int]) -> None:  # no
 
     log(f"naive mirror vs ours, {NAIVE_ROWS:,} contacts")
     spec = SPECS_BY_OBJECT["Contact"]
-    naive_tenant, ours_tenant = connect("naive"), connect("ours")
+    naive_tenant = tenant_connected(org, "naive").tenant
+    ours_tenant = tenant_connected(org, "ours").tenant
     ctx = MappingContext()
     client = SalesforceClient(naive_tenant.salesforce_connection)
     fields = ", ".join(spec.fields(client.field_names("Contact")))

@@ -48,7 +48,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._support import BENCH_APP, django_against_emulator, start_emulator  # noqa: E402
+from bench._support import (  # noqa: E402
+    BENCH_APP,
+    django_against_emulator,
+    start_emulator,
+    tenant_connected,
+)
 
 CONTACTS, LEADS, NEW, COMPANIES, KNOWN_COMPANIES = 300, 200, 500, 200, 100
 MEETINGS = CHATS = 200
@@ -153,11 +158,8 @@ def main() -> None:
 
 def run(base_url: str) -> dict[str, Any]:
     """The 1,000-visitor scenario of the module docstring: its figures."""
-    from integrations.models import PRODUCTION_LOGIN_URL
-    from integrations.services import connection_connect, oauth_password_grant
     from integrations.write.engine import write_sync_run
     from salesforce_emulator.testing import create_org
-    from salesmonk.tenants.models import Tenant
     from visitors.models import WriteIntent
 
     apps = [BENCH_APP]
@@ -166,15 +168,8 @@ def run(base_url: str) -> dict[str, Any]:
     for o in (org, twin):
         seed_org(o, visitors)
 
-    tenant = Tenant.objects.create(name="bench", slug="bench")
-    tokens = oauth_password_grant(
-        login_url=PRODUCTION_LOGIN_URL, username=org.username, password=org.password
-    )
-    conn = connection_connect(
-        tenant=tenant, acting_user=None, login_url=PRODUCTION_LOGIN_URL, tokens=tokens
-    )
-    conn.api_daily_budget = 100_000
-    conn.save()
+    conn = tenant_connected(org, "bench", api_daily_budget=100_000)
+    tenant = conn.tenant
     make_visitors(tenant, visitors)
 
     log("draining 1,000 visitors' intents")
